@@ -1,0 +1,40 @@
+//! Names and sizes of the maps and globals the probe defines. The probe names its maps
+//! with these constants and the loader looks them up with the same constants, so a
+//! rename cannot silently break the pairing.
+
+/// `Array<SyscallSpec>`, indexed by [`crate::spec::spec_index`].
+pub const SYSCALL_SPECS: &str = "SYSCALL_SPECS";
+/// `HashMap<u32 tid, TaskState>`: every task being traced.
+pub const TASKS: &str = "TASKS";
+/// `HashMap<ExePath, u32>`: executable path → executable id, assigned in the kernel.
+pub const EXES: &str = "EXES";
+/// `PerCpuHashMap<CountKey, u64>`: syscall calls per (executable, number, errno).
+pub const COUNTS: &str = "COUNTS";
+/// `HashMap<IntSigKey, u64>`: argument signatures without strings → calls.
+pub const INT_SIGS: &str = "INT_SIGS";
+/// `HashMap<StrSigKey, u64>`: argument signatures with strings → calls.
+pub const STR_SIGS: &str = "STR_SIGS";
+/// `PerCpuArray<u64>`, indexed by [`crate::event::LostCause`].
+pub const LOST: &str = "LOST";
+/// `RingBuf`: exec, process and first-sighting records.
+pub const EVENTS: &str = "EVENTS";
+/// `PerCpuArray<StrSigKey>` of one element: scratch space, too large for the BPF stack.
+pub const SCRATCH: &str = "SCRATCH";
+/// `Array<u32>` of one element: the next executable id the kernel hands out.
+pub const NEXT_EXE: &str = "NEXT_EXE";
+
+/// Global holding the [`crate::spec::ProbeConfig`].
+pub const PROBE_CONFIG: &str = "PROBE_CONFIG";
+
+/// Capacity of [`TASKS`]: live traced threads at once.
+pub const TASKS_CAPACITY: u32 = 65_536;
+/// Capacity of [`EXES`]: distinct executable paths in one capture.
+pub const EXES_CAPACITY: u32 = 8_192;
+/// Capacity of [`COUNTS`]: distinct (executable, syscall, errno) triples.
+pub const COUNTS_CAPACITY: u32 = 131_072;
+/// Capacity of [`INT_SIGS`].
+pub const INT_SIGS_CAPACITY: u32 = 65_536;
+/// Capacity of [`STR_SIGS`].
+pub const STR_SIGS_CAPACITY: u32 = 32_768;
+/// Size of [`EVENTS`] in bytes (a power of two, a multiple of the page size).
+pub const EVENTS_BYTES: u32 = 8 << 20;

@@ -1,0 +1,1 @@
+//! Capture: load the eBPF programs, follow the target, drain the kernel's maps.

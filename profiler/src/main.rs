@@ -1,0 +1,60 @@
+//! The `sandprof` binary: parses the command line and runs one subcommand.
+
+use std::io::{self, Write as _};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use sandprof::commands;
+
+/// Predict, from evidence, how a workload will run under gVisor and Kata Containers.
+#[derive(Debug, Parser)]
+#[command(name = "sandprof", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Trace a workload under runc with eBPF and write its syscall profile.
+    Profile(commands::profile::Options),
+    /// Judge profiles against the compatibility database, per runtime.
+    Report(commands::report::Options),
+    /// Merge profiles from several nodes, replicas or runs into one.
+    Merge(commands::merge::Options),
+    /// Show what a new profile uses that a base profile did not.
+    Diff(commands::diff::Options),
+    /// Explain a failure under gVisor from runsc debug and --strace logs.
+    RunscLog(commands::runsc_log::Options),
+    /// Query the compatibility database.
+    Db(commands::db::Options),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Profile(opts) => commands::profile::run(opts),
+        Command::Report(opts) => commands::report::run(opts),
+        Command::Merge(opts) => commands::merge::run(opts),
+        Command::Diff(opts) => commands::diff::run(opts),
+        Command::RunscLog(opts) => commands::runsc_log::run(opts),
+        Command::Db(opts) => commands::db::run(opts),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            let _ = writeln!(io::stderr(), "sandprof: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A closed stdout (`sandprof … | head`) is not an error.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,1 @@
+//! Renderers: findings and verdicts → terminal table, Markdown, JSON.

@@ -1,0 +1,1 @@
+//! runsc logs → facts about the workload, for the shared analysis and renderers.
