@@ -221,3 +221,30 @@ pub struct Verdict {
     /// One paragraph.
     pub summary: String,
 }
+
+/// Everything a renderer needs: verdicts, findings and how the facts were gathered.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Always [`REPORT_SCHEMA`].
+    pub schema: String,
+    /// [`REPORT_SCHEMA_VERSION`] of the writer.
+    pub schema_version: u32,
+    /// The tool that wrote it.
+    pub tool: crate::profile::ToolStamp,
+    /// The database the findings come from.
+    pub database: crate::profile::DatabaseStamp,
+    /// Input files (profiles or logs), as given.
+    pub inputs: Vec<String>,
+    /// How the facts were gathered (from the profiles; one per runsc log set).
+    pub captures: Vec<crate::profile::CaptureStamp>,
+    /// runsc flags the analysis assumed were set (`--runsc-flags`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assumed_runsc_flags: Vec<String>,
+    /// One verdict per runtime analysed.
+    pub verdicts: Vec<Verdict>,
+    /// Findings, worst first.
+    pub findings: Vec<Finding>,
+    /// Caveats about the input: lost events, unparsed log lines, unknown syscalls.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub caveats: Vec<String>,
+}
