@@ -28,6 +28,14 @@ enum Command {
     RunscLog(commands::runsc_log::Options),
     /// Query the compatibility database.
     Db(commands::db::Options),
+    /// Choose gVisor, Kata or hardened runc for a threat model, nodes and workload.
+    Recommend(commands::recommend::Options),
+    /// Generate Kubernetes and node wiring: containerd/CRI-O handler, RuntimeClass, workloads.
+    K8s(commands::k8s::Options),
+    /// Audit Kubernetes manifests for hardening and for what a sandbox will break.
+    Audit(commands::audit::Options),
+    /// Inside a pod: detect the runtime in use and check the isolation boundary.
+    Verify(commands::verify::Options),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +47,10 @@ fn main() -> ExitCode {
         Command::Diff(opts) => commands::diff::run(opts),
         Command::RunscLog(opts) => commands::runsc_log::run(opts),
         Command::Db(opts) => commands::db::run(opts),
+        Command::Recommend(opts) => commands::recommend::run(opts),
+        Command::K8s(opts) => commands::k8s::run(opts),
+        Command::Audit(opts) => commands::audit::run(opts),
+        Command::Verify(opts) => commands::verify::run(opts),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,12 @@
+//! `sandprof audit`: being built (see the open issue for this subcommand).
+
+use std::process::ExitCode;
+
+/// Options of `sandprof audit`.
+#[derive(Debug, clap::Args)]
+pub struct Options {}
+
+/// Runs the subcommand.
+pub fn run(_opts: Options) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("`sandprof audit` is not available in this build yet")
+}

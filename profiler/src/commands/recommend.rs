@@ -1,0 +1,12 @@
+//! `sandprof recommend`: being built (see the open issue for this subcommand).
+
+use std::process::ExitCode;
+
+/// Options of `sandprof recommend`.
+#[derive(Debug, clap::Args)]
+pub struct Options {}
+
+/// Runs the subcommand.
+pub fn run(_opts: Options) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("`sandprof recommend` is not available in this build yet")
+}
