@@ -139,7 +139,7 @@ pub struct Executable {
 }
 
 /// The format of an executed file, read from its header.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum BinaryFormat {
     /// An ELF binary.
