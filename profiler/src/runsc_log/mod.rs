@@ -1,1 +1,20 @@
 //! runsc logs → facts about the workload, for the shared analysis and renderers.
+//!
+//! runsc (gVisor) writes one debug log per command (`*.boot.txt`, `*.gofer.txt`,
+//! `*.create.txt`…), as glog-style text, JSON or json-k8s, with `--strace` syscall
+//! lines, runtime messages and Go's own panic output mixed in. The stages, one module
+//! each:
+//! - [`scan`]: bytes → lines, without a copy or an allocation per line;
+//! - [`envelope`]: a line → level, time and message, for each encoding;
+//! - [`task`], [`strace`], [`args`]: the task prefix, strace entry/exit lines and their
+//!   arguments;
+//! - [`message`]: the other messages that explain a failure;
+//! - [`facts`]: everything above, aggregated in bounded memory into [`facts::LogFacts`];
+//! - [`input`]: which files to read (directories, gzip, stdin) and reading them;
+//! - [`to_profile`]: the strace part of the facts as a profile.
+pub mod args;
+pub mod envelope;
+pub mod message;
+pub mod scan;
+pub mod strace;
+pub mod task;
