@@ -7,10 +7,12 @@
 //! - [`analysis`]: profile × `syscall-db` → findings and verdicts;
 //! - [`report`]: findings → terminal table, Markdown, JSON;
 //! - [`runsc_log`]: runsc debug and `--strace` logs → the same findings;
+//! - [`k8s`]: Kubernetes and node wiring, pod-spec audit, in-pod verification;
 //! - [`commands`]: the `sandprof` subcommands that wire the stages together.
 pub mod analysis;
 pub mod capture;
 pub mod commands;
+pub mod k8s;
 pub mod profile;
 pub mod report;
 pub mod runsc_log;

@@ -1,0 +1,160 @@
+//! What sandprof knows about the workload when it writes node and pod configuration: a
+//! report (`sandprof report --format json`, or `sandprof runsc-log`) and what it says
+//! each runtime needs.
+
+use std::path::Path;
+
+use anyhow::{bail, Context as _};
+use syscall_db::{RemediationKind, Runtime};
+
+use crate::analysis::finding::{
+    RemediationRef, Report, Verdict, VerdictStatus, REPORT_SCHEMA, REPORT_SCHEMA_VERSION,
+};
+
+/// A report read from a file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkloadEvidence {
+    /// The file, as given.
+    pub file: String,
+    /// Its content.
+    pub report: Report,
+}
+
+/// One runsc flag as `runsc.toml` writes it under `[runsc_config]`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RunscFlag {
+    /// Flag name without dashes, e.g. `net-raw`.
+    pub name: String,
+    /// Value; `true` for a bare flag.
+    pub value: String,
+    /// Database remediation id that asked for it.
+    pub remediation: String,
+}
+
+impl WorkloadEvidence {
+    /// Reads and checks a report file.
+    pub fn load(path: &Path) -> anyhow::Result<WorkloadEvidence> {
+        let file = path.display().to_string();
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("failed to read {file}"))?;
+        let report: Report = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{file}: not a sandprof report (write one with `sandprof report --format json`)"
+            )
+        })?;
+        if report.schema != REPORT_SCHEMA {
+            bail!(
+                "{file}: schema is `{}`, expected `{REPORT_SCHEMA}`",
+                report.schema
+            );
+        }
+        if report.schema_version > REPORT_SCHEMA_VERSION {
+            bail!(
+                "{file}: report schema version {} is newer than this sandprof reads ({}); \
+                 upgrade sandprof",
+                report.schema_version,
+                REPORT_SCHEMA_VERSION
+            );
+        }
+        Ok(WorkloadEvidence { file, report })
+    }
+
+    /// The verdict for one runtime, if the report has one.
+    pub fn verdict(&self, runtime: Runtime) -> Option<&Verdict> {
+        self.report.verdicts.iter().find(|v| v.runtime == runtime)
+    }
+
+    /// The verdict status, if the report judged this runtime.
+    pub fn status(&self, runtime: Runtime) -> Option<VerdictStatus> {
+        self.verdict(runtime).map(|v| v.status)
+    }
+
+    /// Configuration of one kind the report says the runtime needs.
+    pub fn configuration(&self, runtime: Runtime, kind: RemediationKind) -> Vec<&RemediationRef> {
+        self.verdict(runtime)
+            .map(|v| v.configuration.iter().filter(|r| r.kind == kind).collect())
+            .unwrap_or_default()
+    }
+
+    /// runsc flags the gVisor verdict needs, sorted and without duplicates.
+    pub fn runsc_flags(&self) -> anyhow::Result<Vec<RunscFlag>> {
+        let mut flags = Vec::new();
+        for remediation in self.configuration(Runtime::Gvisor, RemediationKind::RunscFlag) {
+            let Some(flag) = &remediation.flag else {
+                bail!(
+                    "{}: remediation `{}` is a runsc flag but names none",
+                    self.file,
+                    remediation.id
+                );
+            };
+            flags.push(
+                parse_flag(flag, &remediation.id)
+                    .with_context(|| format!("{}: remediation `{}`", self.file, remediation.id))?,
+            );
+        }
+        flags.sort();
+        flags.dedup_by(|a, b| a.name == b.name && a.value == b.value);
+        if let Some(pair) = flags.windows(2).find(|w| w[0].name == w[1].name) {
+            bail!(
+                "{}: runsc flag `--{}` is asked for with two values (`{}` by `{}`, `{}` by `{}`)",
+                self.file,
+                pair[0].name,
+                pair[0].value,
+                pair[0].remediation,
+                pair[1].value,
+                pair[1].remediation
+            );
+        }
+        Ok(flags)
+    }
+}
+
+/// `--name` or `--name=value` → a [`RunscFlag`].
+pub fn parse_flag(flag: &str, remediation: &str) -> anyhow::Result<RunscFlag> {
+    let Some(body) = flag.strip_prefix("--") else {
+        bail!("runsc flag `{flag}` does not start with `--`");
+    };
+    let (name, value) = body.split_once('=').unwrap_or((body, "true"));
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !valid {
+        bail!("runsc flag `{flag}` has an invalid name");
+    }
+    Ok(RunscFlag {
+        name: name.to_owned(),
+        value: value.to_owned(),
+        remediation: remediation.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_parse_bare_and_valued() {
+        assert_eq!(
+            parse_flag("--net-raw", "runsc.net-raw").unwrap(),
+            RunscFlag {
+                name: "net-raw".into(),
+                value: "true".into(),
+                remediation: "runsc.net-raw".into()
+            }
+        );
+        let host = parse_flag("--network=host", "runsc.network-host").unwrap();
+        assert_eq!(
+            (host.name.as_str(), host.value.as_str()),
+            ("network", "host")
+        );
+        assert_eq!(
+            parse_flag("-x", "r").unwrap_err().to_string(),
+            "runsc flag `-x` does not start with `--`"
+        );
+        assert_eq!(
+            parse_flag("--Bad Name", "r").unwrap_err().to_string(),
+            "runsc flag `--Bad Name` has an invalid name"
+        );
+    }
+}

@@ -1,0 +1,22 @@
+//! Kubernetes wiring: from the evidence about a workload (a report, its manifests, the
+//! node's facts) to the configuration that moves it into a sandbox, and back from a
+//! running pod to proof that the sandbox is there.
+//!
+//! - [`sandbox`]: the runtimes and the names each goes by on a node and in a cluster;
+//! - [`evidence`]: what a report says each runtime needs;
+//! - [`containerd`], [`crio`], [`runsc_toml`], [`node`]: enabling the handler on a node;
+//! - [`runtimeclass`], [`pods`], [`workload`], [`policy`]: the cluster objects;
+//! - [`yaml`]: reading and writing manifests, checked against the real API types;
+//! - [`audit`]: what a pod spec lacks in hardening and what a sandbox will break;
+//! - [`recommend`]: which runtime fits a threat model, the nodes and the workload;
+//! - [`verify`]: inside a pod, which runtime is really in use and where the boundary is.
+pub mod containerd;
+pub mod crio;
+pub mod evidence;
+pub mod node;
+pub mod pods;
+pub mod runsc_toml;
+pub mod runtimeclass;
+pub mod sandbox;
+pub mod sources;
+pub mod yaml;
