@@ -57,8 +57,9 @@ pub struct NewSignature {
     /// Failed calls by errno.
     #[serde(default, skip_serializing_if = "ErrnoCounts::is_empty")]
     pub errors: ErrnoCounts,
-    /// Path of the executable that made the first call.
-    pub first_executable: String,
+    /// Path of the executable that made the first call, when the first use is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_executable: Option<String>,
 }
 
 /// An executable new in the new profile.
@@ -111,7 +112,7 @@ pub fn diff(base: &SyscallProfile, new: &SyscallProfile) -> ProfileDiff {
             fields: sig.fields.clone(),
             calls: sig.calls,
             errors: sig.errors.clone(),
-            first_executable: path_of(sig.first.executable),
+            first_executable: sig.first.as_ref().map(|first| path_of(first.executable)),
         })
         .collect();
     signatures.sort_by(|a, b| (&a.syscall, &a.fields).cmp(&(&b.syscall, &b.fields)));

@@ -216,9 +216,11 @@ pub fn validate(profile: &SyscallProfile) -> anyhow::Result<()> {
         }
     }
     for sig in &profile.signatures {
-        known(sig.first.executable, &|| {
-            format!("a `{}` signature's first use", sig.syscall)
-        })?;
+        if let Some(first) = &sig.first {
+            known(first.executable, &|| {
+                format!("a `{}` signature's first use", sig.syscall)
+            })?;
+        }
         let failed: u64 = sig.errors.values().sum();
         if failed > sig.calls {
             bail!(

@@ -132,10 +132,10 @@ impl Merger {
                 }
                 Entry::Vacant(slot) => {
                     let mut sig = sig.clone();
-                    sig.first = FirstUse {
-                        executable: map(sig.first.executable),
-                        ..sig.first
-                    };
+                    sig.first = sig.first.map(|first| FirstUse {
+                        executable: map(first.executable),
+                        ..first
+                    });
                     slot.insert(sig);
                 }
             }

@@ -224,8 +224,10 @@ pub struct ArgSignature {
     /// Fields that could not be read from user memory, or strings cut at 255 bytes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub incomplete: Vec<String>,
-    /// The first call seen.
-    pub first: FirstUse,
+    /// The first call seen. Absent when the record of the first sighting was lost
+    /// (counted in [`LostCounts::ring_buffer_full`]); the counts are still exact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first: Option<FirstUse>,
 }
 
 /// Who made a call first.
