@@ -10,9 +10,18 @@
 //! - remediations ([`Remediation`]): runsc flags, annotations, pod-spec and code changes;
 //! - Kata facts ([`KataFact`]);
 //! - the capture spec ([`Capture`]) the tracer uses to know which arguments to record.
+mod database;
 pub mod error;
+pub mod files;
+mod load;
+pub mod matching;
 pub mod model;
+mod sources;
+mod suggest;
+mod validate;
 
-pub use error::Error;
-
+pub use database::Database;
+pub use error::{Error, Problem};
 pub use model::*;
+pub use sources::{SourceFile, Sources};
+pub use validate::{MAX_CAPTURE_FIELDS, MAX_CAPTURE_STRINGS};

@@ -138,12 +138,17 @@ pub struct GvisorSyscall {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errno: Option<String>,
     /// runsc reports an "Unsupported syscall" event (unimplemented-syscall event) when
-    /// the call is made.
+    /// the call is made. For [`GvisorStatus::NeedsCapability`] the event is emitted only
+    /// when the caller holds the capability (the call then fails with ENOSYS).
     #[serde(default)]
     pub event: bool,
     /// Capability required, for [`GvisorStatus::NeedsCapability`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capability: Option<String>,
+    /// gVisor's own name for the number when it differs from the kernel's (gVisor calls
+    /// x86_64's `_sysctl` `sysctl`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream_name: Option<String>,
     /// Upstream tracking issues, as linked from gVisor's table.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub issues: Vec<String>,
@@ -184,7 +189,8 @@ pub enum Condition {
     Prefix(String),
     /// A string field matches this glob: `*` matches within one path component, `**`
     /// across components, `#` stands for a folded numeric component (a pid, a tid, an
-    /// fd number).
+    /// fd number) and matches only itself, `{a,b}` matches either alternative (e.g.
+    /// `/proc/{self,#}/smaps_rollup`). Everything else matches itself.
     Glob(String),
 }
 
@@ -394,6 +400,10 @@ pub struct Provenance {
     pub date: String,
     /// How the table is maintained: `generated` (by an xtask) or `curated`.
     pub maintained: String,
+    /// How the revision was read, when that needs saying (e.g. which tree stood in for
+    /// the tagged release).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// A string with stable sort order used in maps of counts keyed by errno name.
