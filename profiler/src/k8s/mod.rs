@@ -5,7 +5,8 @@
 //! - [`sandbox`]: the runtimes and the names each goes by on a node and in a cluster;
 //! - [`evidence`]: what a report says each runtime needs;
 //! - [`containerd`], [`crio`], [`runsc_toml`], [`node`]: enabling the handler on a node;
-//! - [`runtimeclass`], [`pods`], [`workload`], [`policy`]: the cluster objects;
+//! - [`runtimeclass`], [`pods`], [`workloads`], [`workload`], [`policy`]: the cluster
+//!   objects;
 //! - [`yaml`]: reading and writing manifests, checked against the real API types;
 //! - [`audit`]: what a pod spec lacks in hardening and what a sandbox will break;
 //! - [`recommend`]: which runtime fits a threat model, the nodes and the workload;
@@ -15,8 +16,11 @@ pub mod crio;
 pub mod evidence;
 pub mod node;
 pub mod pods;
+pub mod policy;
 pub mod runsc_toml;
 pub mod runtimeclass;
 pub mod sandbox;
 pub mod sources;
+pub mod workload;
+pub mod workloads;
 pub mod yaml;
