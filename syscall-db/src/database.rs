@@ -21,6 +21,8 @@ pub struct Database {
     pub(crate) syscalls: BTreeMap<Arch, Indexed<Syscall>>,
     pub(crate) gvisor: BTreeMap<Arch, Indexed<GvisorSyscall>>,
     pub(crate) rules: Vec<ArgRule>,
+    /// For each rule, the index in `provenance` of its file's table.
+    pub(crate) rule_tables: Vec<usize>,
     pub(crate) remediations: Vec<Remediation>,
     pub(crate) kata: Vec<KataFact>,
     pub(crate) captures: Vec<Capture>,
@@ -126,6 +128,12 @@ impl Database {
     /// Every argument rule, in file order.
     pub fn rules(&self) -> &[ArgRule] {
         &self.rules
+    }
+
+    /// The provenance of the rule file holding rule `id`.
+    pub fn rule_provenance(&self, id: &str) -> Option<&Provenance> {
+        let index = self.rules.iter().position(|r| r.id == id)?;
+        self.provenance.get(*self.rule_tables.get(index)?)
     }
 
     /// Rules of `runtime` that name `syscall`, in file order.

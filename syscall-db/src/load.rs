@@ -58,10 +58,12 @@ pub(crate) fn load(sources: &Sources) -> Result<Database, Error> {
     let gvisor_revision = gvisor_revision(&parsed.gvisor, &mut problems);
     let mut rules = Vec::new();
     let mut rule_files = Vec::new();
+    let mut rule_tables = Vec::new();
     for (path, file) in parsed.rules {
         provenance.push(file.provenance);
         for rule in file.rule {
             rule_files.push(path.clone());
+            rule_tables.push(provenance.len() - 1);
             rules.push(rule);
         }
     }
@@ -72,6 +74,7 @@ pub(crate) fn load(sources: &Sources) -> Result<Database, Error> {
         syscalls,
         gvisor,
         rules,
+        rule_tables,
         remediations: parsed.remediations.remediation,
         kata: parsed.kata.fact,
         captures: parsed.captures.capture,
