@@ -124,6 +124,13 @@ impl Merger {
                     let merged = slot.get_mut();
                     merged.calls += sig.calls;
                     add_errors(&mut merged.errors, &sig.errors);
+                    if merged.first.is_none() {
+                        merged.first = sig.first.as_ref().map(|first| FirstUse {
+                            pid: first.pid,
+                            tid: first.tid,
+                            executable: map(first.executable),
+                        });
+                    }
                     for field in &sig.incomplete {
                         if !merged.incomplete.contains(field) {
                             merged.incomplete.push(field.clone());

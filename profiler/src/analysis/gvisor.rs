@@ -1,0 +1,248 @@
+//! Findings for gVisor. Per native syscall the profile uses, gVisor's own table decides
+//! first: unimplemented calls and calls refused without a capability break the workload
+//! (unless they already failed the same way under runc), fully implemented ones are
+//! fine, and partly implemented ones are judged on their captured arguments by the
+//! argument rules. Path rules (/proc, /sys, /dev) apply whatever the syscall's status.
+//! Any 32-bit code breaks: gVisor implements no compat ABI.
+
+use syscall_db::{GvisorStatus, GvisorSyscall, RemediationKind, Runtime};
+
+use super::dbref;
+use super::finding::{Category, DbReference, Evidence, Finding, RemediationRef, Severity};
+use super::outcome;
+use super::rules::Judge;
+use super::usage::SyscallUse;
+
+/// Appends gVisor's findings to `out`, and the names of syscalls the database does not
+/// know to `unknown`.
+pub fn findings<'a, 'p>(
+    judge: &Judge<'a, 'p>,
+    out: &mut Vec<Finding>,
+    unknown: &mut Vec<&'a SyscallUse<'p>>,
+) {
+    for used in judge.usage.native.values() {
+        let Some(entry) = judge.db.gvisor(judge.arch, used.name) else {
+            unknown.push(used);
+            continue;
+        };
+        match entry.status {
+            GvisorStatus::Unimplemented | GvisorStatus::NeedsCapability => {
+                out.push(refused(judge, entry, used));
+            }
+            GvisorStatus::Partial => {
+                let judged = judge.judge(Runtime::Gvisor, used);
+                out.extend(judged.findings);
+                if judged.uncaptured || !judged.unmatched.is_empty() {
+                    out.push(partly_known(judge, entry, used, &judged.unmatched));
+                }
+            }
+            GvisorStatus::Full => out.extend(judge.judge(Runtime::Gvisor, used).findings),
+        }
+    }
+    binaries32(judge, out);
+}
+
+/// An unimplemented syscall, or one refused without a capability.
+fn refused(judge: &Judge<'_, '_>, entry: &GvisorSyscall, used: &SyscallUse<'_>) -> Finding {
+    let errno = entry.errno.as_deref().unwrap_or("ENOSYS");
+    let name = used.name;
+    let (mut title, mut effect) = match (entry.status, entry.capability.as_deref()) {
+        (GvisorStatus::NeedsCapability, Some(cap)) => (
+            format!("{name} is refused with {errno} without {cap}"),
+            format!(
+                "gVisor returns {errno} to callers without {cap}, and implements {name} no \
+                 further for callers that hold it."
+            ),
+        ),
+        _ => (
+            format!("{name} is not implemented ({errno})"),
+            format!("gVisor does not implement {name}: every call returns {errno}."),
+        ),
+    };
+    if entry.event {
+        effect.push_str(" runsc records an unsupported-syscall event for it.");
+    }
+    if let Some(note) = &entry.note {
+        effect.push(' ');
+        effect.push_str(note);
+    }
+    if !entry.issues.is_empty() {
+        effect.push_str(&format!(" Tracked upstream: {}.", entry.issues.join(", ")));
+    }
+    let severity = if outcome::already_failed(used.calls, &used.errors, errno) {
+        title.push_str(", as it already was under runc");
+        effect.push_str(&format!(
+            " Every call already failed with {errno} under runc, so this is not a regression."
+        ));
+        Severity::Info
+    } else {
+        Severity::Breaks
+    };
+    let mut remediations = dbref::remediation_refs(judge.db, &["code.avoid-syscall".to_owned()]);
+    remediations.extend(dbref::other_runtime_refs(judge.db, Runtime::Gvisor));
+    Finding {
+        runtime: Runtime::Gvisor,
+        severity,
+        category: syscall_category(name),
+        title,
+        effect,
+        evidence: judge.usage.syscall_evidence(used),
+        remediations,
+        reference: dbref::gvisor_reference(judge.db, judge.arch, entry),
+    }
+}
+
+/// A partly implemented syscall whose captured arguments no rule judges, or whose
+/// arguments were not captured: it may work, and only a run under runsc can tell.
+fn partly_known(
+    judge: &Judge<'_, '_>,
+    entry: &GvisorSyscall,
+    used: &SyscallUse<'_>,
+    unmatched: &[&crate::profile::ArgSignature],
+) -> Finding {
+    let name = used.name;
+    let mut effect = format!("gVisor implements {name} only in part.");
+    if let Some(note) = &entry.note {
+        effect.push(' ');
+        effect.push_str(note);
+    }
+    let mut evidence = judge.usage.syscall_evidence(used);
+    let title = if let Some(first) = unmatched.first() {
+        effect.push_str(
+            " The database has no rule for the arguments these calls used, so whether they \
+             work is unknown: test them under runsc.",
+        );
+        let mut errors = syscall_db::ErrnoCounts::new();
+        for sig in unmatched {
+            for (errno, count) in &sig.errors {
+                *errors.entry(errno.clone()).or_default() += count;
+            }
+        }
+        evidence.calls = unmatched.iter().map(|sig| sig.calls).sum();
+        evidence.errors = errors;
+        evidence.args = super::args::shown_args(judge.db, judge.arch, name, &first.fields, None);
+        if let Some(first_use) = &first.first {
+            evidence.first = Some(judge.usage.first_use(first_use));
+        }
+        evidence.executables = judge.usage.sorted_paths(
+            unmatched
+                .iter()
+                .filter_map(|sig| sig.first.as_ref().map(|first| first.executable)),
+        );
+        if unmatched.len() > 1 {
+            evidence.detail.push(format!(
+                "{} distinct argument signatures are not covered; the first seen is shown.",
+                unmatched.len()
+            ));
+        }
+        format!("{name} is partly implemented; these arguments are not in the database")
+    } else {
+        effect.push_str(
+            " The profile holds no arguments for it, so whether these calls work is unknown: \
+             test them under runsc.",
+        );
+        format!("{name} is partly implemented; arguments not captured")
+    };
+    Finding {
+        runtime: Runtime::Gvisor,
+        severity: Severity::Degraded,
+        category: syscall_category(name),
+        title,
+        effect,
+        evidence,
+        remediations: Vec::new(),
+        reference: dbref::gvisor_reference(judge.db, judge.arch, entry),
+    }
+}
+
+/// One finding per 32-bit executable (a 32-bit ELF file, or compat-ABI calls).
+fn binaries32(judge: &Judge<'_, '_>, out: &mut Vec<Finding>) {
+    let usage = judge.usage;
+    let profile = usage.profile();
+    for exe in usage.binaries32() {
+        let path = usage.path(exe);
+        let compat_calls: u64 = profile
+            .syscalls
+            .iter()
+            .filter(|row| row.executable == exe && row.abi == crate::profile::Abi::Compat)
+            .map(|row| row.calls)
+            .sum();
+        let format = profile
+            .executables
+            .iter()
+            .find(|e| e.id == exe)
+            .map(|e| match &e.format {
+                crate::profile::BinaryFormat::Elf { bits, machine, .. } => {
+                    format!("ELF {bits}-bit {machine}")
+                }
+                crate::profile::BinaryFormat::Script { interpreter } => {
+                    format!("script for {interpreter}")
+                }
+                crate::profile::BinaryFormat::Unknown { reason } => format!("unknown ({reason})"),
+            });
+        let mut detail = Vec::new();
+        if let Some(format) = format {
+            detail.push(format!("Format: {format}."));
+        }
+        let mut remediations = vec![RemediationRef {
+            id: "code.rebuild-64bit".to_owned(),
+            kind: RemediationKind::CodeChange,
+            flag: None,
+            annotation: None,
+            summary: format!(
+                "Rebuild the program and its libraries for {}, or replace it with a 64-bit \
+                 build.",
+                judge.arch
+            ),
+        }];
+        remediations.extend(dbref::other_runtime_refs(judge.db, Runtime::Gvisor));
+        out.push(Finding {
+            runtime: Runtime::Gvisor,
+            severity: Severity::Breaks,
+            category: Category::Binary32,
+            title: format!("32-bit executable {path} cannot run"),
+            effect: format!(
+                "gVisor implements only the 64-bit syscall ABI of {}: it runs no 32-bit \
+                 code, so this program fails as soon as it starts.",
+                judge.arch
+            ),
+            evidence: Evidence {
+                calls: compat_calls,
+                first: Some(usage.executable_occurrence(exe)),
+                executables: vec![path],
+                detail,
+                ..Evidence::default()
+            },
+            remediations,
+            reference: DbReference {
+                entry: format!("gvisor.abi.{}", judge.arch),
+                revision: dbref::upstream_revision(judge.db, Runtime::Gvisor, &[]),
+                paths: judge
+                    .db
+                    .provenance()
+                    .iter()
+                    .find(|p| p.table == format!("gvisor-syscalls-{}", judge.arch))
+                    .map(|p| p.paths.clone())
+                    .unwrap_or_default(),
+            },
+        });
+    }
+}
+
+/// The category of a finding about a syscall as a whole: its family when it has one.
+pub fn syscall_category(name: &str) -> Category {
+    match name {
+        "bpf" => Category::Bpf,
+        "perf_event_open" => Category::Perf,
+        "io_uring_setup" | "io_uring_enter" | "io_uring_register" => Category::IoUring,
+        "add_key" | "request_key" | "keyctl" => Category::Keyctl,
+        "seccomp" => Category::Seccomp,
+        "ptrace" | "process_vm_readv" | "process_vm_writev" => Category::Ptrace,
+        "mount" | "umount2" | "pivot_root" | "fsopen" | "fsmount" | "fsconfig" | "fspick"
+        | "move_mount" | "open_tree" | "mount_setattr" => Category::Mount,
+        "unshare" | "setns" => Category::Namespaces,
+        "personality" => Category::Personality,
+        "init_module" | "finit_module" | "delete_module" => Category::Device,
+        _ => Category::Syscall,
+    }
+}

@@ -1,0 +1,259 @@
+//! From findings to the answer per runtime: the canonical order of findings, and each
+//! runtime's verdict with its blockers, the configuration it needs and a one-paragraph
+//! summary. Works on findings alone, so profiles and runsc logs share it.
+
+use std::cmp::Ordering;
+
+use syscall_db::{RemediationKind, Runtime};
+
+use super::finding::{Finding, RemediationRef, Severity, Verdict, VerdictStatus};
+
+/// How many blocker titles a summary names before saying "and N more".
+const NAMED_IN_SUMMARY: usize = 3;
+
+/// Sorts findings worst first: by severity, category, title, then runtime and database
+/// entry so the order is total and reports are byte-stable.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(compare);
+}
+
+fn compare(a: &Finding, b: &Finding) -> Ordering {
+    (
+        a.severity,
+        a.category,
+        &a.title,
+        a.runtime,
+        &a.reference.entry,
+    )
+        .cmp(&(
+            b.severity,
+            b.category,
+            &b.title,
+            b.runtime,
+            &b.reference.entry,
+        ))
+}
+
+/// One verdict per runtime, in the order given.
+pub fn verdicts(runtimes: &[Runtime], findings: &[Finding]) -> Vec<Verdict> {
+    runtimes
+        .iter()
+        .map(|&runtime| verdict(runtime, findings))
+        .collect()
+}
+
+/// The verdict for `runtime` from the findings about it.
+pub fn verdict(runtime: Runtime, findings: &[Finding]) -> Verdict {
+    let mine: Vec<&Finding> = findings.iter().filter(|f| f.runtime == runtime).collect();
+    let count = |severity| mine.iter().filter(|f| f.severity == severity).count();
+    let blockers: Vec<String> = mine
+        .iter()
+        .filter(|f| f.severity == Severity::Breaks)
+        .map(|f| f.title.clone())
+        .collect();
+    let configuration = configuration(&mine);
+    let status = if !blockers.is_empty() {
+        VerdictStatus::LikelyToBreak
+    } else if mine.iter().any(|f| f.severity == Severity::NeedsConfig) {
+        VerdictStatus::CompatibleWithConfiguration
+    } else {
+        VerdictStatus::Compatible
+    };
+    let summary = summary(
+        runtime,
+        status,
+        &blockers,
+        &configuration,
+        count(Severity::NeedsConfig),
+        count(Severity::Degraded),
+    );
+    Verdict {
+        runtime,
+        status,
+        configuration,
+        blockers,
+        summary,
+    }
+}
+
+/// What to configure: for each finding that needs configuration, its first remediation
+/// that is a setting (runsc flag, annotation, pod spec, node configuration), else its
+/// first remediation; each once, in finding order.
+fn configuration(findings: &[&Finding]) -> Vec<RemediationRef> {
+    let mut out: Vec<RemediationRef> = Vec::new();
+    for finding in findings
+        .iter()
+        .filter(|f| f.severity == Severity::NeedsConfig)
+    {
+        let chosen = finding
+            .remediations
+            .iter()
+            .find(|r| is_setting(r.kind))
+            .or_else(|| finding.remediations.first());
+        if let Some(fix) = chosen {
+            if !out.iter().any(|known| known.id == fix.id) {
+                out.push(fix.clone());
+            }
+        }
+    }
+    out
+}
+
+fn is_setting(kind: RemediationKind) -> bool {
+    matches!(
+        kind,
+        RemediationKind::RunscFlag
+            | RemediationKind::Annotation
+            | RemediationKind::PodSpec
+            | RemediationKind::NodeConfig
+    )
+}
+
+fn summary(
+    runtime: Runtime,
+    status: VerdictStatus,
+    blockers: &[String],
+    configuration: &[RemediationRef],
+    needs_config: usize,
+    degraded: usize,
+) -> String {
+    let name = match runtime {
+        Runtime::Gvisor => "gVisor",
+        Runtime::Kata => "Kata Containers",
+    };
+    let settings = configuration
+        .iter()
+        .map(|fix| {
+            fix.flag
+                .clone()
+                .or_else(|| fix.annotation.clone())
+                .unwrap_or_else(|| fix.summary.clone())
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut text = match status {
+        VerdictStatus::Compatible => {
+            format!("Nothing the workload was seen doing is known to fail under {name}.")
+        }
+        VerdictStatus::CompatibleWithConfiguration => format!(
+            "The workload should run under {name} once configured with {settings}; without \
+             it, {} fail.",
+            findings_phrase(needs_config, "finding", "findings")
+        ),
+        VerdictStatus::LikelyToBreak => {
+            let named: Vec<&str> = blockers
+                .iter()
+                .take(NAMED_IN_SUMMARY)
+                .map(String::as_str)
+                .collect();
+            let mut text = format!(
+                "The workload is likely to break under {name}: {} {} ({}",
+                findings_phrase(blockers.len(), "finding", "findings"),
+                if blockers.len() == 1 {
+                    "breaks it"
+                } else {
+                    "break it"
+                },
+                named.join("; ")
+            );
+            if blockers.len() > NAMED_IN_SUMMARY {
+                text.push_str(&format!("; and {} more", blockers.len() - NAMED_IN_SUMMARY));
+            }
+            text.push_str(").");
+            if needs_config > 0 {
+                text.push_str(&format!(" It also needs {settings}."));
+            }
+            text
+        }
+    };
+    if degraded > 0 {
+        text.push_str(&format!(
+            " {} may behave differently; see below.",
+            findings_phrase(degraded, "degraded finding", "degraded findings")
+        ));
+    }
+    text
+}
+
+fn findings_phrase(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::finding::{Category, DbReference, Evidence};
+
+    fn finding(severity: Severity, title: &str, fix: Option<(&str, &str)>) -> Finding {
+        Finding {
+            runtime: Runtime::Gvisor,
+            severity,
+            category: Category::Socket,
+            title: title.to_owned(),
+            effect: String::new(),
+            evidence: Evidence::default(),
+            remediations: fix
+                .map(|(id, flag)| RemediationRef {
+                    id: id.to_owned(),
+                    kind: RemediationKind::RunscFlag,
+                    flag: Some(flag.to_owned()),
+                    annotation: None,
+                    summary: "s".to_owned(),
+                })
+                .into_iter()
+                .collect(),
+            reference: DbReference {
+                entry: "e".to_owned(),
+                revision: String::new(),
+                paths: Vec::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn compatible_with_configuration_lists_each_setting_once() {
+        let findings = [
+            finding(
+                Severity::NeedsConfig,
+                "a",
+                Some(("runsc.net-raw", "--net-raw")),
+            ),
+            finding(
+                Severity::NeedsConfig,
+                "b",
+                Some(("runsc.net-raw", "--net-raw")),
+            ),
+            finding(Severity::Degraded, "c", None),
+        ];
+        let v = verdict(Runtime::Gvisor, &findings);
+        assert_eq!(v.status, VerdictStatus::CompatibleWithConfiguration);
+        assert_eq!(v.configuration.len(), 1);
+        assert_eq!(
+            v.summary,
+            "The workload should run under gVisor once configured with --net-raw; without \
+             it, 2 findings fail. 1 degraded finding may behave differently; see below."
+        );
+        assert_eq!(
+            verdict(Runtime::Kata, &findings).status,
+            VerdictStatus::Compatible
+        );
+    }
+
+    #[test]
+    fn likely_to_break_names_blockers() {
+        let findings = [
+            finding(Severity::Breaks, "x fails", None),
+            finding(Severity::Breaks, "y fails", None),
+            finding(Severity::Breaks, "z fails", None),
+            finding(Severity::Breaks, "w fails", None),
+        ];
+        let v = verdict(Runtime::Gvisor, &findings);
+        assert_eq!(v.status, VerdictStatus::LikelyToBreak);
+        assert_eq!(v.blockers.len(), 4);
+        assert_eq!(
+            v.summary,
+            "The workload is likely to break under gVisor: 4 findings break it (x fails; y \
+             fails; z fails; and 1 more)."
+        );
+    }
+}

@@ -1,0 +1,163 @@
+//! The terminal renderer: verdicts first, then one table per severity (worst first),
+//! then how the facts were captured. ANSI color marks verdicts and severity headings when
+//! the caller says the output is a terminal; tables themselves stay plain so their
+//! widths are right on any terminal.
+
+use std::io::{self, Write};
+
+use tabled::builder::Builder;
+use tabled::settings::object::Columns;
+use tabled::settings::{Modify, Style, Width};
+
+use crate::analysis::finding::{Finding, Report, Severity, VerdictStatus};
+
+use super::text;
+
+/// Width the finding column wraps at: the table then fits a 120-column terminal.
+const FINDING_WIDTH: usize = 56;
+
+/// Writes `report` as terminal tables.
+pub fn render(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()> {
+    let paint = Paint { on: color };
+    writeln!(
+        out,
+        "{} {}",
+        paint.bold("sandprof report:"),
+        report.inputs.join(", ")
+    )?;
+    writeln!(
+        out,
+        "database {} (gVisor {})",
+        report.database.version, report.database.gvisor_revision
+    )?;
+    if !report.assumed_runsc_flags.is_empty() {
+        writeln!(
+            out,
+            "assuming runsc flags: {}",
+            report.assumed_runsc_flags.join(" ")
+        )?;
+    }
+    writeln!(out)?;
+    for caveat in &report.caveats {
+        writeln!(out, "{} {caveat}", paint.paint(YELLOW_BOLD, "CAVEAT:"))?;
+    }
+    if !report.caveats.is_empty() {
+        writeln!(out)?;
+    }
+
+    for verdict in &report.verdicts {
+        let status = text::status_name(verdict.status).to_uppercase();
+        let style = match verdict.status {
+            VerdictStatus::Compatible => GREEN_BOLD,
+            VerdictStatus::CompatibleWithConfiguration => YELLOW_BOLD,
+            VerdictStatus::LikelyToBreak => RED_BOLD,
+        };
+        writeln!(
+            out,
+            "{}: {}",
+            paint.bold(text::runtime_name(verdict.runtime)),
+            paint.paint(style, &status)
+        )?;
+        writeln!(out, "  {}", verdict.summary)?;
+        for blocker in &verdict.blockers {
+            writeln!(out, "  blocker: {blocker}")?;
+        }
+        for fix in &verdict.configuration {
+            writeln!(out, "  configure: {}", text::remediation(fix))?;
+        }
+        writeln!(out)?;
+    }
+
+    for severity in text::SEVERITIES {
+        let group: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|finding| finding.severity == severity)
+            .collect();
+        if group.is_empty() {
+            continue;
+        }
+        let heading = format!(
+            "{} ({})",
+            text::severity_name(severity).to_uppercase(),
+            group.len()
+        );
+        writeln!(out, "{}", paint.paint(severity_style(severity), &heading))?;
+        writeln!(out, "{}", findings_table(&group))?;
+        writeln!(out)?;
+    }
+    if report.findings.is_empty() {
+        writeln!(out, "No findings.")?;
+        writeln!(out)?;
+    }
+
+    writeln!(out, "{}", paint.bold("Captured"))?;
+    for capture in &report.captures {
+        writeln!(out, "  {}", text::capture(capture))?;
+    }
+    Ok(())
+}
+
+fn findings_table(findings: &[&Finding]) -> String {
+    let mut builder = Builder::with_capacity(findings.len() + 1, 6);
+    builder.push_record(["Runtime", "Category", "Finding", "Calls", "First", "Fix"]);
+    for finding in findings {
+        let first = finding
+            .evidence
+            .first
+            .as_ref()
+            .map(text::occurrence)
+            .unwrap_or_default();
+        builder.push_record([
+            text::runtime_name(finding.runtime).to_owned(),
+            text::category_name(finding.category).to_owned(),
+            format!("{}\n{}", finding.title, finding.effect),
+            finding.evidence.calls.to_string(),
+            first,
+            text::first_fix(finding),
+        ]);
+    }
+    builder
+        .build()
+        .with(Style::sharp())
+        .with(Modify::new(Columns::one(2)).with(Width::wrap(FINDING_WIDTH).keep_words(true)))
+        .with(Modify::new(Columns::one(4)).with(Width::wrap(28).keep_words(true)))
+        .with(Modify::new(Columns::one(5)).with(Width::wrap(24).keep_words(true)))
+        .to_string()
+}
+
+const RED_BOLD: &str = "\x1b[1;31m";
+const YELLOW_BOLD: &str = "\x1b[1;33m";
+const GREEN_BOLD: &str = "\x1b[1;32m";
+const CYAN: &str = "\x1b[36m";
+const DIM: &str = "\x1b[2m";
+const BOLD: &str = "\x1b[1m";
+const RESET: &str = "\x1b[0m";
+
+fn severity_style(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Breaks => RED_BOLD,
+        Severity::NeedsConfig => YELLOW_BOLD,
+        Severity::Degraded => CYAN,
+        Severity::Info => DIM,
+    }
+}
+
+/// ANSI styling that is a no-op when color is off.
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn paint(&self, style: &str, text: &str) -> String {
+        if self.on {
+            format!("{style}{text}{RESET}")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    fn bold(&self, text: &str) -> String {
+        self.paint(BOLD, text)
+    }
+}
