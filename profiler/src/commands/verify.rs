@@ -1,12 +1,100 @@
-//! `sandprof verify`: being built (see the open issue for this subcommand).
+//! `sandprof verify`: inside a pod, detect the runtime in use and check the isolation
+//! boundary, printing every check with its evidence. Exits 1 when a check fails or the
+//! runtime is not the one `--expect` names.
 
+use std::io::{self, Write as _};
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use crate::k8s::verify::{self, CheckStatus, DetectedRuntime, SystemView};
 
 /// Options of `sandprof verify`.
 #[derive(Debug, clap::Args)]
-pub struct Options {}
+pub struct Options {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Fail unless this runtime is detected.
+    #[arg(long, value_enum)]
+    pub expect: Option<Expect>,
+    /// Read /proc and /sys below this directory instead of / (a recorded tree).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+}
+
+/// Output formats.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Plain text for a terminal or `kubectl logs`.
+    Table,
+    /// JSON.
+    Json,
+}
+
+/// Runtimes `--expect` accepts.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Expect {
+    /// gVisor.
+    Gvisor,
+    /// Kata Containers.
+    Kata,
+    /// runc or no container (the host kernel).
+    Runc,
+}
 
 /// Runs the subcommand.
-pub fn run(_opts: Options) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`sandprof verify` is not available in this build yet")
+pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
+    let view = match &opts.root {
+        Some(root) => {
+            anyhow::ensure!(root.is_dir(), "--root {}: not a directory", root.display());
+            SystemView::recorded(root)
+        }
+        None => SystemView::live(),
+    };
+    let result = verify::verify(&view)?;
+    let expected = opts.expect.map(|e| match e {
+        Expect::Gvisor => DetectedRuntime::Gvisor,
+        Expect::Kata => DetectedRuntime::Kata,
+        Expect::Runc => DetectedRuntime::RuncOrHost,
+    });
+    let mut out = io::stdout().lock();
+    match opts.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &result).context("failed to write JSON")?;
+            writeln!(out)?;
+        }
+        Format::Table => {
+            writeln!(out, "runtime: {}", result.detection.runtime.label())?;
+            for e in &result.detection.evidence {
+                writeln!(out, "  - {e}")?;
+            }
+            for check in &result.checks {
+                let mark = match check.status {
+                    CheckStatus::Pass => "pass",
+                    CheckStatus::Fail => "FAIL",
+                    CheckStatus::Unknown => "????",
+                };
+                writeln!(out, "[{mark}] {:<24} {}", check.id, check.evidence)?;
+            }
+        }
+    }
+    out.flush()?;
+    if let Some(expected) = expected {
+        if expected != result.detection.runtime {
+            writeln!(
+                io::stderr(),
+                "sandprof: expected {}, found {}",
+                expected.label(),
+                result.detection.runtime.label()
+            )?;
+            return Ok(ExitCode::from(1));
+        }
+    }
+    Ok(if result.all_passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

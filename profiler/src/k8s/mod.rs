@@ -21,6 +21,7 @@ pub mod runsc_toml;
 pub mod runtimeclass;
 pub mod sandbox;
 pub mod sources;
+pub mod verify;
 pub mod workload;
 pub mod workloads;
 pub mod yaml;
