@@ -84,9 +84,9 @@ pub fn integer(arg: &[u8]) -> Option<u64> {
     if digits.is_empty() || digits.len() > 20 || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let n = digits
-        .iter()
-        .try_fold(0u64, |n, &b| n.checked_mul(10)?.checked_add(u64::from(b - b'0')))?;
+    let n = digits.iter().try_fold(0u64, |n, &b| {
+        n.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+    })?;
     Some(if negative { n.wrapping_neg() } else { n })
 }
 
@@ -166,7 +166,10 @@ mod tests {
             ]
         );
         assert_eq!(parts(""), Vec::<&str>::new());
-        assert_eq!(parts(r#"0x1, 0x7f00 "unterminated, still"#), vec!["0x1", r#"0x7f00 "unterminated, still"#]);
+        assert_eq!(
+            parts(r#"0x1, 0x7f00 "unterminated, still"#),
+            vec!["0x1", r#"0x7f00 "unterminated, still"#]
+        );
     }
 
     #[test]
@@ -195,7 +198,10 @@ mod tests {
 
     #[test]
     fn paths_and_families() {
-        assert_eq!(path(b"0x7f00 /proc/self/status"), Some(&b"/proc/self/status"[..]));
+        assert_eq!(
+            path(b"0x7f00 /proc/self/status"),
+            Some(&b"/proc/self/status"[..])
+        );
         assert_eq!(path(b"AT_FDCWD /"), Some(&b"/"[..]));
         assert_eq!(path(b"0x7f00 (error decoding path: bad address)"), None);
         assert_eq!(path(b"0x3"), None);

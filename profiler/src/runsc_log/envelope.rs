@@ -195,8 +195,9 @@ mod tests {
 
     #[test]
     fn text_line() {
-        let env = parse_text(b"I0102 15:04:05.123456    4242 strace.go:567] [   1:   1] sh E getpid()")
-            .unwrap();
+        let env =
+            parse_text(b"I0102 15:04:05.123456    4242 strace.go:567] [   1:   1] sh E getpid()")
+                .unwrap();
         assert_eq!(env.encoding, Encoding::Text);
         assert_eq!(env.level, Level::Info);
         assert_eq!(env.time, "0102 15:04:05.123456");
@@ -250,7 +251,10 @@ mod tests {
 
     #[test]
     fn json_problems() {
-        assert!(matches!(parse_json(b"{\"msg\":"), Err(JsonProblem::Syntax(_))));
+        assert!(matches!(
+            parse_json(b"{\"msg\":"),
+            Err(JsonProblem::Syntax(_))
+        ));
         assert_eq!(
             parse_json(br#"{"level":"info"}"#),
             Err(JsonProblem::Shape("no `msg` or `log` key"))

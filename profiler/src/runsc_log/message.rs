@@ -95,8 +95,13 @@ pub enum Message<'a> {
         /// The runsc subcommand (`boot`, `gofer`, `create`…), when it can be told.
         command: Option<&'a [u8]>,
     },
-    /// The `Version …` line at the top of a runsc command's log.
-    Version,
+    /// The `Version V, GOVERSION, GOARCH, …` line at the top of a runsc command's log.
+    Version {
+        /// runsc's version, e.g. `release-20240101.0`.
+        version: &'a [u8],
+        /// Go's name for the architecture: `amd64` or `arm64`.
+        goarch: Option<&'a [u8]>,
+    },
 }
 
 /// What the raw-socket message asks for.
@@ -240,7 +245,15 @@ pub fn classify(message: &[u8]) -> Option<Message<'_>> {
         b'F' => message
             .starts_with(b"FATAL ERROR: ")
             .then_some(Message::FatalError),
-        b'V' => message.starts_with(b"Version ").then_some(Message::Version),
+        b'V' => {
+            let rest = message.strip_prefix(b"Version ")?;
+            let mut parts = rest
+                .split(|&b| b == b',')
+                .map(|p| p.strip_prefix(b" ").unwrap_or(p));
+            let version = parts.next()?;
+            let goarch = parts.nth(1);
+            Some(Message::Version { version, goarch })
+        }
         _ => None,
     }
 }
@@ -263,7 +276,10 @@ fn unsupported_syscall(message: &[u8]) -> Option<Message<'_>> {
     let close = memchr::memchr(b')', &rest[open..])? + open;
     let mut args = [0u64; 6];
     let mut count = 0;
-    for (slot, arg) in args.iter_mut().zip(rest[open + 1..close].split(|&b| b == b',')) {
+    for (slot, arg) in args
+        .iter_mut()
+        .zip(rest[open + 1..close].split(|&b| b == b','))
+    {
         *slot = hex(arg.strip_prefix(b"0x")?)?;
         count += 1;
     }
@@ -353,8 +369,22 @@ fn args_line(message: &[u8]) -> Option<Message<'_>> {
 /// runsc subcommands whose logs carry facts about the workload (registered by
 /// `runsc/cli/cli.go`, implemented in `runsc/cmd/`).
 const RUNSC_COMMANDS: &[&[u8]] = &[
-    b"boot", b"checkpoint", b"create", b"delete", b"do", b"events", b"exec", b"gofer",
-    b"kill", b"pause", b"restore", b"resume", b"run", b"start", b"state", b"wait",
+    b"boot",
+    b"checkpoint",
+    b"create",
+    b"delete",
+    b"do",
+    b"events",
+    b"exec",
+    b"gofer",
+    b"kill",
+    b"pause",
+    b"restore",
+    b"resume",
+    b"run",
+    b"start",
+    b"state",
+    b"wait",
 ];
 
 fn sockopt_level(message: &[u8]) -> Option<Message<'_>> {
@@ -398,7 +428,10 @@ fn task_signal(message: &[u8]) -> Option<Message<'_>> {
 fn uncaught_signal(message: &[u8]) -> Option<Message<'_>> {
     let rest = message.strip_prefix(b"Uncaught signal: ")?;
     let open = memchr::memmem::find(rest, b" (")? + 2;
-    let digits = rest[open..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let digits = rest[open..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
     Some(Message::Signal {
         signal: number(&rest[open..open + digits])?,
         pid: field_after(rest, b"PID: "),
@@ -592,10 +625,22 @@ mod tests {
                 option: Some(19)
             })
         );
-        assert_eq!(classify(b"netfilter: dnatTargetMakerV4: bad proto 47"), Some(Message::Netfilter));
-        assert_eq!(classify(b"Nftables: Unsupported message type: 9"), Some(Message::Netfilter));
-        assert_eq!(classify(b"IP6T_SO_SET_ADD_COUNTERS is not supported"), Some(Message::Netfilter));
-        assert_eq!(classify(b"Netlink RDMA: unsupported client 5"), Some(Message::Netlink));
+        assert_eq!(
+            classify(b"netfilter: dnatTargetMakerV4: bad proto 47"),
+            Some(Message::Netfilter)
+        );
+        assert_eq!(
+            classify(b"Nftables: Unsupported message type: 9"),
+            Some(Message::Netfilter)
+        );
+        assert_eq!(
+            classify(b"IP6T_SO_SET_ADD_COUNTERS is not supported"),
+            Some(Message::Netfilter)
+        );
+        assert_eq!(
+            classify(b"Netlink RDMA: unsupported client 5"),
+            Some(Message::Netlink)
+        );
         assert_eq!(
             classify(b"Unimplemented keyctl operation: 29"),
             Some(Message::Keyctl { operation: 29 })
@@ -647,7 +692,9 @@ mod tests {
             })
         );
         assert_eq!(
-            classify(b"Uncaught signal: \"segmentation fault\" (11), PID: 7, TID: 8, fault addr: 0x10"),
+            classify(
+                b"Uncaught signal: \"segmentation fault\" (11), PID: 7, TID: 8, fault addr: 0x10"
+            ),
             Some(Message::Signal {
                 signal: 11,
                 pid: Some(7),
@@ -665,7 +712,10 @@ mod tests {
                 scope: ExitScope::Application,
             })
         };
-        assert_eq!(classify(b"application exiting with exit status 3"), app(ExitStatus::Code(3)));
+        assert_eq!(
+            classify(b"application exiting with exit status 3"),
+            app(ExitStatus::Code(3))
+        );
         assert_eq!(
             classify(b"application exiting with killed by signal 11 (core dumped)"),
             app(ExitStatus::Signal {
@@ -673,7 +723,10 @@ mod tests {
                 core: true
             })
         );
-        assert_eq!(classify(b"application exiting with {Code:1 Signo:0}"), app(ExitStatus::Code(1)));
+        assert_eq!(
+            classify(b"application exiting with {Code:1 Signo:0}"),
+            app(ExitStatus::Code(1))
+        );
         assert_eq!(
             classify(b"application exiting with {Code:0 Signo:9}"),
             app(ExitStatus::Signal {
@@ -708,19 +761,46 @@ mod tests {
                 command: Some(b"boot")
             })
         );
-        assert_eq!(classify(b"Version release-20240101.0, go1.22.0, amd64, 8 CPUs, linux, PID 42, PPID 1, UID 0, GID 0"), Some(Message::Version));
-        assert_eq!(classify(b"FATAL ERROR: running sandbox: boom"), Some(Message::FatalError));
+        assert_eq!(
+            classify(b"Version release-20240101.0, go1.22.0, amd64, 8 CPUs, linux, PID 42, PPID 1, UID 0, GID 0"),
+            Some(Message::Version {
+                version: b"release-20240101.0",
+                goarch: Some(b"amd64")
+            })
+        );
+        assert_eq!(
+            classify(b"FATAL ERROR: running sandbox: boom"),
+            Some(Message::FatalError)
+        );
         assert_eq!(classify(b"Some other message"), None);
     }
 
     #[test]
     fn runtime_lines() {
-        assert_eq!(runtime_line(b"panic: runtime error: index out of range [3] with length 3"), Some(RuntimeLine::Panic));
-        assert_eq!(runtime_line(b"fatal error: concurrent map writes"), Some(RuntimeLine::Fatal));
-        assert_eq!(runtime_line(b"goroutine 1 [running]:"), Some(RuntimeLine::Stack));
-        assert_eq!(runtime_line(b"gvisor.dev/gvisor/pkg/sentry/kernel.(*Task).run(0xc000, 0x1)"), Some(RuntimeLine::Stack));
-        assert_eq!(runtime_line(b"\tpkg/sentry/kernel/task_run.go:97 +0x1c"), Some(RuntimeLine::Stack));
-        assert_eq!(runtime_line(b"[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x0]"), Some(RuntimeLine::Stack));
+        assert_eq!(
+            runtime_line(b"panic: runtime error: index out of range [3] with length 3"),
+            Some(RuntimeLine::Panic)
+        );
+        assert_eq!(
+            runtime_line(b"fatal error: concurrent map writes"),
+            Some(RuntimeLine::Fatal)
+        );
+        assert_eq!(
+            runtime_line(b"goroutine 1 [running]:"),
+            Some(RuntimeLine::Stack)
+        );
+        assert_eq!(
+            runtime_line(b"gvisor.dev/gvisor/pkg/sentry/kernel.(*Task).run(0xc000, 0x1)"),
+            Some(RuntimeLine::Stack)
+        );
+        assert_eq!(
+            runtime_line(b"\tpkg/sentry/kernel/task_run.go:97 +0x1c"),
+            Some(RuntimeLine::Stack)
+        );
+        assert_eq!(
+            runtime_line(b"[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x0]"),
+            Some(RuntimeLine::Stack)
+        );
         assert_eq!(runtime_line(b"hello world"), None);
     }
 }

@@ -216,12 +216,15 @@ mod tests {
 
     #[test]
     fn entry_line() {
-        let line = parse(b"my app E openat(AT_FDCWD /, 0x7f00 /proc/self/status, O_RDONLY, 0o0)")
-            .unwrap();
+        let line =
+            parse(b"my app E openat(AT_FDCWD /, 0x7f00 /proc/self/status, O_RDONLY, 0o0)").unwrap();
         assert_eq!(line.comm, b"my app");
         assert_eq!(line.phase, Phase::Enter);
         assert_eq!(line.name, SyscallName::Named("openat"));
-        assert_eq!(line.args, b"AT_FDCWD /, 0x7f00 /proc/self/status, O_RDONLY, 0o0");
+        assert_eq!(
+            line.args,
+            b"AT_FDCWD /, 0x7f00 /proc/self/status, O_RDONLY, 0o0"
+        );
         assert_eq!(line.outcome, None);
         assert!(!line.truncated);
     }
@@ -232,9 +235,18 @@ mod tests {
         let enoent = (Some(Outcome::Failed(2)), false, "0x1".to_owned());
         assert_eq!(exit("sh X dup(0x1) = 0x3 (1.2µs)"), ok);
         assert_eq!(exit("sh X dup(0x1) = 3 (0x3) (1.2µs)"), ok);
-        assert_eq!(exit("sh X dup(0x1) = 0x0 errno=2 (no such file or directory) (3µs)"), enoent);
-        assert_eq!(exit("sh X dup(0x1) = 0 (0x0) errno=2 (no such file or directory) (3µs)"), enoent);
-        assert_eq!(exit("sh X dup(0x1) = -1 errno=2 (no such file or directory) (3µs)"), enoent);
+        assert_eq!(
+            exit("sh X dup(0x1) = 0x0 errno=2 (no such file or directory) (3µs)"),
+            enoent
+        );
+        assert_eq!(
+            exit("sh X dup(0x1) = 0 (0x0) errno=2 (no such file or directory) (3µs)"),
+            enoent
+        );
+        assert_eq!(
+            exit("sh X dup(0x1) = -1 errno=2 (no such file or directory) (3µs)"),
+            enoent
+        );
         assert_eq!(
             exit("sh X mmap(0x0) = 140737488351232 (0x7ffffffff000) (1µs)").0,
             Some(Outcome::Returned(0x7fff_ffff_f000))
@@ -268,8 +280,9 @@ mod tests {
     fn unknown_syscall_numbers() {
         let line = parse(b"sh E sys_451(0x1, 0x2)").unwrap();
         assert_eq!(line.name, SyscallName::Number(451));
-        let line = parse(b"sh X UNKNOWN[451/0x1c3](0x1) = -1 errno=38 (function not implemented) (1us)")
-            .unwrap();
+        let line =
+            parse(b"sh X UNKNOWN[451/0x1c3](0x1) = -1 errno=38 (function not implemented) (1us)")
+                .unwrap();
         assert_eq!(line.name, SyscallName::Number(451));
         assert_eq!(line.outcome, Some(Outcome::Failed(38)));
         assert_eq!(parse(b"sh E UNKNOWN[451/0x1c4](0x1)"), None);

@@ -64,7 +64,10 @@ fn id_pair(s: &[u8]) -> Option<(u32, Option<u32>)> {
         None => Some((number(s)?, None)),
         Some(open) => {
             let inner = s[open + 1..].strip_suffix(b")")?;
-            Some((number(trim_spaces(&s[..open]))?, Some(number(trim_spaces(inner))?)))
+            Some((
+                number(trim_spaces(&s[..open]))?,
+                Some(number(trim_spaces(inner))?),
+            ))
         }
     }
 }

@@ -1,0 +1,327 @@
+//! Which strace arguments become profile fields: the database's capture spec (the same
+//! one the eBPF tracer follows) read against strace's text forms. A field the tracer
+//! reads from a register is an integer here too, written by runsc as a number or a
+//! symbol; a user path is the path runsc printed; a socket address's family is read
+//! from `{Family: AF_…}`. Paths are folded like the tracer folds them (numeric
+//! components → `#`) and kept only under the same prefixes.
+
+use rustc_hash::FxHashMap;
+use syscall_db::{Arch, Capture, Database, FieldKind, FieldValue, FieldValues, Value};
+
+use super::args::{self, Symbol};
+
+/// Path prefixes whose paths are kept (the tracer's `UserPath` rule).
+pub const PATH_PREFIXES: [&str; 3] = ["/proc", "/sys", "/dev"];
+
+/// How one field is read from strace text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Reading {
+    /// A number or symbolic value; symbols are resolved in `group`.
+    Integer { group: Option<String>, mask: u64 },
+    /// A path, kept under [`PATH_PREFIXES`].
+    Path,
+    /// A string, always kept.
+    Text,
+    /// The family of a socket address.
+    SockaddrFamily { group: Option<String> },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Field {
+    name: String,
+    arg: usize,
+    reading: Option<Reading>,
+}
+
+/// The capture spec, prepared for strace text.
+#[derive(Debug, Default)]
+pub struct CaptureSpec {
+    by_syscall: FxHashMap<String, Vec<Field>>,
+    constants: FxHashMap<(String, String), u64>,
+}
+
+/// What one call's arguments give.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Captured {
+    /// Fields read.
+    pub fields: FieldValues,
+    /// Fields that could not be read from the text (cut off, unreadable, a symbol the
+    /// database does not know, or a form strace does not print).
+    pub incomplete: Vec<String>,
+}
+
+impl CaptureSpec {
+    /// The spec for `arch` from the database.
+    pub fn from_database(db: &Database, arch: Arch) -> Self {
+        let mut spec = Self::default();
+        for capture in db.captures() {
+            spec.add(capture);
+        }
+        for group in db.constant_groups() {
+            for constant in db.constants(group) {
+                if constant.arches.is_empty() || constant.arches.contains(&arch) {
+                    spec.constants
+                        .insert((group.to_owned(), constant.name.clone()), constant.value);
+                }
+            }
+        }
+        spec
+    }
+
+    /// Adds one syscall's capture (tests build specs by hand).
+    pub fn add(&mut self, capture: &Capture) {
+        let fields = capture
+            .fields
+            .iter()
+            .map(|f| Field {
+                name: f.name.clone(),
+                arg: f.arg as usize,
+                reading: match f.kind {
+                    FieldKind::Arg => Some(Reading::Integer {
+                        group: f.names.clone(),
+                        mask: match f.mask {
+                            Some(Value::Number(m)) => m,
+                            _ => u64::MAX,
+                        },
+                    }),
+                    FieldKind::UserPath => Some(Reading::Path),
+                    FieldKind::UserStr => Some(Reading::Text),
+                    FieldKind::UserU16 if f.offset == 0 && f.name == "family" => {
+                        Some(Reading::SockaddrFamily {
+                            group: f.names.clone(),
+                        })
+                    }
+                    // strace prints no other structure fields in a form we can read.
+                    FieldKind::UserU16 | FieldKind::UserU32 | FieldKind::UserU64 => None,
+                },
+            })
+            .collect();
+        self.by_syscall.insert(capture.syscall.clone(), fields);
+    }
+
+    /// Adds a constant (tests).
+    pub fn add_constant(&mut self, group: &str, name: &str, value: u64) {
+        self.constants
+            .insert((group.to_owned(), name.to_owned()), value);
+    }
+
+    /// Whether `syscall` has captured fields.
+    pub fn wants(&self, syscall: &str) -> bool {
+        self.by_syscall.contains_key(syscall)
+    }
+
+    /// Reads `syscall`'s fields from its strace argument list; `None` if the syscall
+    /// has none. An argument the list lacks (a line cut short) makes its field
+    /// incomplete.
+    pub fn read(&self, syscall: &str, arg_text: &[u8]) -> Option<Captured> {
+        let fields = self.by_syscall.get(syscall)?;
+        let mut out = Captured::default();
+        let mut list: [Option<&[u8]>; 6] = [None; 6];
+        for (slot, arg) in list.iter_mut().zip(args::split(arg_text)) {
+            *slot = Some(arg);
+        }
+        for field in fields {
+            let value = match (&field.reading, list.get(field.arg).copied().flatten()) {
+                (Some(reading), Some(text)) => self.value(reading, text),
+                _ => Err(()),
+            };
+            match value {
+                Ok(Some(v)) => {
+                    out.fields.insert(field.name.clone(), v);
+                }
+                // A path outside the kept prefixes: not recorded, like the tracer.
+                Ok(None) => {}
+                Err(()) => out.incomplete.push(field.name.clone()),
+            }
+        }
+        Some(out)
+    }
+
+    fn value(&self, reading: &Reading, text: &[u8]) -> Result<Option<FieldValue>, ()> {
+        match reading {
+            Reading::Integer { group, mask } => self
+                .integer(group.as_deref(), text)
+                .map(|n| Some(FieldValue::Int(n & mask))),
+            Reading::SockaddrFamily { group } => {
+                let family = args::sockaddr_family(text).ok_or(())?;
+                self.integer(group.as_deref(), family)
+                    .map(|n| Some(FieldValue::Int(n)))
+            }
+            Reading::Path => {
+                let path = args::path(text).ok_or(())?;
+                let path = std::str::from_utf8(path).map_err(|_| ())?;
+                Ok(keep_path(path).map(FieldValue::Str))
+            }
+            Reading::Text => {
+                let text = args::path(text).unwrap_or(text);
+                let text = std::str::from_utf8(text).map_err(|_| ())?;
+                Ok(Some(FieldValue::Str(text.trim_matches('"').to_owned())))
+            }
+        }
+    }
+
+    /// A number, or a `|`-joined set of symbols and numbers resolved in `group`.
+    fn integer(&self, group: Option<&str>, text: &[u8]) -> Result<u64, ()> {
+        let parts = args::symbols(text).ok_or(())?;
+        let mut value = 0u64;
+        for part in parts {
+            value |= match part {
+                Symbol::Number(n) => n,
+                Symbol::Name(name) => {
+                    let group = group.ok_or(())?;
+                    *self
+                        .constants
+                        .get(&(group.to_owned(), name.to_owned()))
+                        .ok_or(())?
+                }
+            };
+        }
+        Ok(value)
+    }
+}
+
+/// Folds a path like the tracer (numeric components → `#`) when it is under a kept
+/// prefix; `None` otherwise.
+pub fn keep_path(path: &str) -> Option<String> {
+    let kept = PATH_PREFIXES
+        .iter()
+        .any(|p| path == *p || path.strip_prefix(p).is_some_and(|r| r.starts_with('/')));
+    if !kept {
+        return None;
+    }
+    let folded: Vec<&str> = path
+        .split('/')
+        .map(|c| {
+            if !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit()) {
+                "#"
+            } else {
+                c
+            }
+        })
+        .collect();
+    Some(folded.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use syscall_db::CaptureField;
+
+    use super::*;
+
+    fn spec() -> CaptureSpec {
+        let field = |name: &str, arg, kind, names: Option<&str>| CaptureField {
+            name: name.to_owned(),
+            arg,
+            kind,
+            offset: 0,
+            mask: None,
+            names: names.map(str::to_owned),
+        };
+        let mut spec = CaptureSpec::default();
+        spec.add(&Capture {
+            syscall: "socket".to_owned(),
+            fields: vec![
+                field("domain", 0, FieldKind::Arg, Some("socket_domain")),
+                field("type", 1, FieldKind::Arg, Some("socket_type")),
+                field("protocol", 2, FieldKind::Arg, None),
+            ],
+        });
+        spec.add(&Capture {
+            syscall: "openat".to_owned(),
+            fields: vec![field("path", 1, FieldKind::UserPath, None)],
+        });
+        spec.add(&Capture {
+            syscall: "connect".to_owned(),
+            fields: vec![field(
+                "family",
+                1,
+                FieldKind::UserU16,
+                Some("socket_domain"),
+            )],
+        });
+        spec.add_constant("socket_domain", "AF_NETLINK", 16);
+        spec.add_constant("socket_type", "SOCK_RAW", 3);
+        spec.add_constant("socket_type", "SOCK_CLOEXEC", 0o2000000);
+        spec
+    }
+
+    #[test]
+    fn reads_symbols_numbers_and_paths() {
+        let spec = spec();
+        let got = spec
+            .read("socket", b"AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, 0x4")
+            .unwrap();
+        assert_eq!(
+            got.fields,
+            FieldValues::from([
+                ("domain".to_owned(), FieldValue::Int(16)),
+                ("type".to_owned(), FieldValue::Int(3 | 0o2000000)),
+                ("protocol".to_owned(), FieldValue::Int(4)),
+            ])
+        );
+        assert!(got.incomplete.is_empty());
+
+        let got = spec
+            .read(
+                "openat",
+                b"AT_FDCWD /, 0x7f00 /proc/1234/task/1235/stat, O_RDONLY, 0o0",
+            )
+            .unwrap();
+        assert_eq!(
+            got.fields,
+            FieldValues::from([(
+                "path".to_owned(),
+                FieldValue::Str("/proc/#/task/#/stat".to_owned())
+            )])
+        );
+        let got = spec
+            .read("openat", b"AT_FDCWD /, 0x7f00 /etc/passwd, O_RDONLY, 0o0")
+            .unwrap();
+        assert_eq!(got, Captured::default());
+
+        let got = spec
+            .read(
+                "connect",
+                b"0x3 socket:[5], 0x7f00 {Family: AF_NETLINK, PortID: 0, Groups: 0}, 0xc",
+            )
+            .unwrap();
+        assert_eq!(
+            got.fields,
+            FieldValues::from([("family".to_owned(), FieldValue::Int(16))])
+        );
+        assert_eq!(spec.read("getpid", b""), None);
+    }
+
+    #[test]
+    fn unreadable_fields_are_incomplete() {
+        let spec = spec();
+        let got = spec.read("socket", b"AF_WHATEVER, SOCK_RAW").unwrap();
+        assert_eq!(
+            got.fields,
+            FieldValues::from([("type".to_owned(), FieldValue::Int(3))])
+        );
+        assert_eq!(
+            got.incomplete,
+            vec!["domain".to_owned(), "protocol".to_owned()]
+        );
+        let got = spec
+            .read(
+                "openat",
+                b"AT_FDCWD /, 0x7f00 (error decoding path: bad address), 0x0, 0o0",
+            )
+            .unwrap();
+        assert_eq!(got.incomplete, vec!["path".to_owned()]);
+    }
+
+    #[test]
+    fn folds_like_the_tracer() {
+        assert_eq!(
+            keep_path("/proc/self/fd/12").as_deref(),
+            Some("/proc/self/fd/#")
+        );
+        assert_eq!(keep_path("/dev/nvidia0").as_deref(), Some("/dev/nvidia0"));
+        assert_eq!(keep_path("/sys").as_deref(), Some("/sys"));
+        assert_eq!(keep_path("/system/x"), None);
+        assert_eq!(keep_path("/tmp/1"), None);
+    }
+}
