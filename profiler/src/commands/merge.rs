@@ -1,12 +1,53 @@
-//! `sandprof merge`: being built (see the open issue for this subcommand).
+//! `sandprof merge`: profiles from several nodes, replicas or runs become one. Counts
+//! add up, argument signatures are united, and every capture stamp is kept.
 
+use std::io::{self, Write as _};
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use crate::analysis::tool_stamp;
+use crate::profile::{io as profile_io, merge};
 
 /// Options of `sandprof merge`.
 #[derive(Debug, clap::Args)]
-pub struct Options {}
+pub struct Options {
+    /// Profiles to merge (`*.sandprof.json`), all of one arch.
+    #[arg(required = true, value_name = "PROFILE")]
+    pub profiles: Vec<PathBuf>,
+
+    /// The merged profile to write.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+}
 
 /// Runs the subcommand.
-pub fn run(_opts: Options) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`sandprof merge` is not available in this build yet")
+pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
+    let inputs = profile_io::read_many(&opts.profiles)?;
+    let merged = merge::merge(&inputs, tool_stamp())?;
+    let mut stderr = io::stderr().lock();
+    for (name, stamp) in merge::database_mismatches(&inputs) {
+        writeln!(
+            stderr,
+            "sandprof: warning: {name} was captured with database {}, the first profile with \
+             {}; the merged profile records the first",
+            stamp.version, merged.database.version
+        )
+        .context("cannot write to standard error")?;
+    }
+    profile_io::write(&opts.output, &merged)?;
+    writeln!(
+        stderr,
+        "merged {} profiles ({} captures, {} executables, {} syscall rows, {} signatures) \
+         into {}",
+        inputs.len(),
+        merged.captures.len(),
+        merged.executables.len(),
+        merged.syscalls.len(),
+        merged.signatures.len(),
+        opts.output.display()
+    )
+    .context("cannot write to standard error")?;
+    Ok(ExitCode::SUCCESS)
 }

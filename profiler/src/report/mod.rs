@@ -11,7 +11,7 @@
 mod json;
 mod markdown;
 mod table;
-mod text;
+pub mod text;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
