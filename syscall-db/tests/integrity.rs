@@ -1,0 +1,152 @@
+//! Data integrity: complete tables, and bad data rejected with the file, item and
+//! problem named.
+
+use syscall_db::{Arch, Database, Error, Problem, Sources};
+
+#[test]
+fn tables_are_complete() {
+    let db = Database::get();
+    // Numbers with no syscall in Linux 6.18: x86_64 337..=423 (reserved to align with
+    // the generic table); arm64 244..=259 (arch-private range arm64 does not use) and
+    // 295..=423; i386 222, 223, 251, 285, 387..=392 and 415.
+    let gaps = |arch: Arch| -> Vec<u32> {
+        let numbers: Vec<u32> = db.syscalls(arch).iter().map(|s| s.number).collect();
+        (0..=*numbers.last().unwrap())
+            .filter(|n| !numbers.contains(n))
+            .collect()
+    };
+    assert_eq!(gaps(Arch::X86_64), (337..=423).collect::<Vec<_>>());
+    assert_eq!(
+        gaps(Arch::Aarch64),
+        (244..=259).chain(295..=423).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        gaps(Arch::I386),
+        [222, 223, 251, 285, 387, 388, 389, 390, 391, 392, 415]
+    );
+    assert_eq!(
+        db.syscalls(Arch::X86_64).last().unwrap().name,
+        "file_setattr"
+    );
+    for arch in Arch::NATIVE {
+        assert_eq!(db.gvisor_table(arch).len(), db.syscalls(arch).len());
+        for s in db.syscalls(arch) {
+            assert_eq!(db.gvisor(arch, &s.name).unwrap().number, s.number);
+        }
+    }
+    assert_eq!(db.gvisor_table(Arch::I386).len(), 0);
+}
+
+fn problems(sources: Sources) -> Vec<Problem> {
+    match Database::from_sources(&sources) {
+        Err(Error::Invalid { problems }) => problems,
+        Err(other) => panic!("expected invalid data, got: {other}"),
+        Ok(_) => panic!("bad data was accepted"),
+    }
+}
+
+fn rule_file(rule: &str) -> String {
+    format!(
+        "[provenance]\ntable = \"rules-test\"\nproject = \"google/gvisor\"\nrevision = \"x\"\npaths = [\"a.go\"]\ndate = \"2026-01-01\"\nmaintained = \"curated\"\n\n[[rule]]\n{rule}\nsources = [{{ path = \"a.go\" }}]\n"
+    )
+}
+
+#[test]
+fn dangling_references_are_reported() {
+    let rule = rule_file(
+        "id = \"t.bad\"\nruntime = \"gvisor\"\ncategory = \"socket\"\nsyscalls = [\"sockett\"]\noutcome = { kind = \"fails\", errno = \"ENOPE\" }\nremediations = [\"runsc.nope\"]\nnote = \"n\"",
+    );
+    let found = problems(Sources::embedded().with_file("rules/test.toml", rule));
+    let messages: Vec<String> = found.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        messages,
+        [
+            "`rules/test.toml`: rule `t.bad`: unknown errno `ENOPE`",
+            "`rules/test.toml`: rule `t.bad`: unknown remediation `runsc.nope`",
+            "`rules/test.toml`: rule `t.bad`: unknown syscall `sockett` (nearest: socket)",
+        ]
+    );
+}
+
+#[test]
+fn conditions_must_name_captured_fields_and_known_constants() {
+    let rule = rule_file(
+        "id = \"t.cond\"\nruntime = \"gvisor\"\ncategory = \"socket\"\nsyscalls = [\"socket\"]\nwhen = { domain = { eq = \"AF_NOPE\" }, flavour = { eq = 1 } }\noutcome = { kind = \"works\" }\nnote = \"n\"",
+    );
+    let messages: Vec<String> = problems(Sources::embedded().with_file("rules/test.toml", rule))
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "`rules/test.toml`: rule `t.cond`: `AF_NOPE` is not a x86_64 constant (field `socket.domain`)",
+            "`rules/test.toml`: rule `t.cond`: `AF_NOPE` is not a aarch64 constant (field `socket.domain`)",
+            "`rules/test.toml`: rule `t.cond`: `socket` has no captured field `flavour` (see captures.toml)",
+        ]
+    );
+}
+
+#[test]
+fn captures_respect_the_probe_limits() {
+    let captures = Sources::embedded()
+        .text("captures.toml")
+        .unwrap()
+        .to_owned()
+        + "\n[[capture]]\nsyscall = \"mount\"\nfields = [\n  { name = \"a\", arg = 0, kind = \"user_path\" },\n  { name = \"b\", arg = 1, kind = \"user_path\" },\n  { name = \"c\", arg = 2, kind = \"user_str\" },\n  { name = \"d\", arg = 6, kind = \"arg\" },\n  { name = \"e\", arg = 4, kind = \"arg\" },\n]\n";
+    let messages: Vec<String> = problems(Sources::embedded().with_file("captures.toml", captures))
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "`captures.toml`: capture `mount`: 5 fields: between 1 and 4 allowed",
+            "`captures.toml`: capture `mount`: 3 string fields: at most 2 allowed",
+            "`captures.toml`: capture `mount`, field `d`: arg 6 is not 0 to 5",
+        ]
+    );
+}
+
+#[test]
+fn parse_errors_name_the_file_and_line() {
+    let err = Database::from_sources(
+        &Sources::embedded().with_file("kata.toml", "[provenance]\ntable = 1\n"),
+    )
+    .unwrap_err();
+    assert_eq!(err.to_string(), "failed to parse `kata.toml`");
+    let source = std::error::Error::source(&err).unwrap().to_string();
+    assert!(
+        source.starts_with("TOML parse error at line 2, column 9"),
+        "{source}"
+    );
+    let missing = Database::from_sources(&Sources::embedded().without_file("gvisor/aarch64.toml"))
+        .unwrap_err();
+    assert_eq!(
+        missing.to_string(),
+        "data file `gvisor/aarch64.toml` is missing"
+    );
+    let stray =
+        Database::from_sources(&Sources::embedded().with_file("notes.txt", "")).unwrap_err();
+    assert!(stray
+        .to_string()
+        .starts_with("unexpected data file `notes.txt`"));
+}
+
+#[test]
+fn unknown_syscalls_suggest_the_nearest_names() {
+    let db = Database::get();
+    let err = db.resolve_syscall(Arch::X86_64, "opena").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "unknown syscall `opena` on x86_64 (nearest: `open`, `openat`, `openat2`)"
+    );
+    let err = db.resolve_syscall(Arch::X86_64, "400").unwrap_err();
+    assert_eq!(err.to_string(), "no syscall has number 400 on x86_64 (nearest: `424 = pidfd_send_signal`, `425 = io_uring_setup`, `426 = io_uring_enter`)");
+    assert_eq!(
+        db.resolve_syscall(Arch::Aarch64, "sys_openat")
+            .unwrap()
+            .number,
+        56
+    );
+}
