@@ -9,7 +9,9 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use syscall_db::{Arch, ArgRule, Database, ErrnoCounts, FieldValue, FieldValues, Runtime};
+use syscall_db::{
+    Arch, ArgRule, Condition, Database, ErrnoCounts, FieldValue, FieldValues, Runtime, Value,
+};
 
 use super::args;
 use super::dbref;
@@ -238,6 +240,33 @@ impl<'a, 'p> Judge<'a, 'p> {
         })
     }
 
+    /// The name the rule's condition on `field` uses for `value`, when the condition
+    /// names it: `NETLINK_SOCK_DIAG` rather than what the field's constant group calls
+    /// the same number.
+    fn condition_name<'r>(
+        &self,
+        syscall: &str,
+        rule: &'r ArgRule,
+        field: &str,
+        value: &FieldValue,
+    ) -> Option<&'r str> {
+        let FieldValue::Int(number) = value else {
+            return None;
+        };
+        let group = self.db.field_group(syscall, field)?;
+        let names: &[Value] = match rule.when.get(field)? {
+            Condition::Eq(one) => std::slice::from_ref(one),
+            Condition::In(many) => many,
+            _ => return None,
+        };
+        names.iter().find_map(|candidate| match candidate {
+            Value::Name(name) if self.db.constant(group, name, self.arch) == Some(*number) => {
+                Some(name.as_str())
+            }
+            _ => None,
+        })
+    }
+
     /// `socket(domain=AF_NETLINK, protocol=NETLINK_SOCK_DIAG)`: the call with the fields
     /// the rule decided on, from the first signature; `name()` without one.
     fn call(&self, syscall: &str, rule: &ArgRule, first: Option<&ArgSignature>) -> String {
@@ -249,9 +278,14 @@ impl<'a, 'p> Judge<'a, 'p> {
             .iter()
             .filter(|(name, _)| rule.when.contains_key(name.as_str()))
             .map(|(name, value)| {
-                let arg = args::shown_arg(self.db, self.arch, syscall, name, value);
-                let is_string = matches!(value, FieldValue::Str(_));
-                format!("{name}={}", args::title_value(&arg, is_string))
+                let shown = match self.condition_name(syscall, rule, name, value) {
+                    Some(symbol) => symbol.to_owned(),
+                    None => {
+                        let arg = args::shown_arg(self.db, self.arch, syscall, name, value);
+                        args::title_value(&arg, matches!(value, FieldValue::Str(_)))
+                    }
+                };
+                format!("{name}={shown}")
             })
             .collect();
         format!("{syscall}({})", shown.join(", "))

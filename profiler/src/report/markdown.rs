@@ -137,11 +137,11 @@ fn finding_detail(number: usize, finding: &Finding, out: &mut dyn Write) -> io::
     writeln!(out)?;
     writeln!(out, "- What happens: {}", inline(&finding.effect))?;
     let evidence = &finding.evidence;
-    let mut seen = text::counts(evidence);
-    if let Some(syscall) = &evidence.syscall {
-        seen = format!("`{syscall}`, {seen}");
+    let counts = inline(&text::counts(evidence));
+    match &evidence.syscall {
+        Some(syscall) => writeln!(out, "- Observed: `{}`, {counts}", code(syscall))?,
+        None => writeln!(out, "- Observed: {counts}")?,
     }
-    writeln!(out, "- Observed: {}", inline(&seen))?;
     if !evidence.args.is_empty() {
         writeln!(out, "- Arguments: `{}`", code(&text::args(&evidence.args)))?;
     }
@@ -203,7 +203,11 @@ fn captured(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     for capture in &report.captures {
-        writeln!(out, "- Capture: {}", inline(&text::capture(capture)))?;
+        writeln!(
+            out,
+            "- Capture: {}",
+            inline_with_code(&text::capture(capture))
+        )?;
     }
     Ok(())
 }
@@ -240,6 +244,16 @@ fn inline(text: &str) -> String {
         }
     }
     out
+}
+
+/// As [`inline`], but backticks are kept: for our own phrases that quote a command line
+/// as code (a backtick inside the quoted text becomes `'`).
+fn inline_with_code(text: &str) -> String {
+    text.split('`')
+        .enumerate()
+        .map(|(i, part)| if i % 2 == 1 { code(part) } else { inline(part) })
+        .collect::<Vec<_>>()
+        .join("`")
 }
 
 /// Text inside a table cell: as [`inline`] (which also escapes `|`).
