@@ -98,6 +98,9 @@ pub struct Occurrence {
     /// Line in a log file, 1-based.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<u64>,
+    /// Document in a multi-document YAML manifest, 1-based (pod-spec audit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<u64>,
     /// Timestamp as the log wrote it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time: Option<String>,

@@ -11,6 +11,7 @@
 //! - [`audit`]: what a pod spec lacks in hardening and what a sandbox will break;
 //! - [`recommend`]: which runtime fits a threat model, the nodes and the workload;
 //! - [`verify`]: inside a pod, which runtime is really in use and where the boundary is.
+pub mod audit;
 pub mod containerd;
 pub mod crio;
 pub mod evidence;

@@ -261,6 +261,7 @@ mod tests {
             executable: Some("/usr/bin/ss".to_owned()),
             file: Some("a.log".to_owned()),
             line: Some(7),
+            document: None,
             time: None,
         };
         assert_eq!(occurrence(&full), "pid 41 tid 42 (/usr/bin/ss), a.log:7");
