@@ -1,0 +1,586 @@
+//! `sandprof report`, `merge` and `diff` on profiles built here and on fixture files:
+//! one test per rule category with the exact findings, a known-good workload, bad
+//! input, and golden reports in every format (regenerate them with
+//! `SANDPROF_BLESS=1 cargo test -p sandprof-tests report::`).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use sandprof::analysis::finding::{Report, Severity, VerdictStatus};
+use sandprof::analysis::{analyze, AnalysisOptions, RunscFlags};
+use sandprof::profile::{
+    io, merge, Abi, ArgSignature, BinaryFormat, CaptureStamp, DatabaseStamp, Executable, FirstUse,
+    LostCounts, Process, SyscallProfile, SyscallStat, Target, ToolStamp, SCHEMA, SCHEMA_VERSION,
+};
+use sandprof::report::{render, FailOn, Format};
+use syscall_db::{Arch, Database, FieldValue, Runtime};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/profiles")
+        .join(name)
+}
+
+/// A profile with one capture and the given executables (id = index).
+fn profile(executables: &[(&str, BinaryFormat)]) -> SyscallProfile {
+    SyscallProfile {
+        schema: SCHEMA.to_owned(),
+        schema_version: SCHEMA_VERSION,
+        tool: ToolStamp {
+            name: "sandprof".to_owned(),
+            version: "0.1.0".to_owned(),
+        },
+        database: DatabaseStamp {
+            version: Database::get().version().to_owned(),
+            gvisor_revision: Database::get().gvisor_revision().to_owned(),
+        },
+        arch: Arch::X86_64,
+        captures: vec![CaptureStamp {
+            hostname: "node-a".to_owned(),
+            kernel: "6.18.0".to_owned(),
+            target: Target::Pid { pid: 1 },
+            started_at: "2026-11-22T10:00:00Z".to_owned(),
+            ended_at: "2026-11-22T10:00:01Z".to_owned(),
+            duration_ms: 1000,
+            method: "ebpf".to_owned(),
+        }],
+        executables: executables
+            .iter()
+            .enumerate()
+            .map(|(id, (path, format))| Executable {
+                id: id as u32,
+                path: (*path).to_owned(),
+                format: format.clone(),
+            })
+            .collect(),
+        processes: (0..executables.len() as u32)
+            .map(|id| Process {
+                pid: 100 + id,
+                parent: None,
+                executables: vec![id],
+                capture: 0,
+            })
+            .collect(),
+        syscalls: Vec::new(),
+        signatures: Vec::new(),
+        lost: LostCounts::default(),
+    }
+}
+
+fn elf64() -> BinaryFormat {
+    BinaryFormat::Elf {
+        bits: 64,
+        machine: "x86_64".to_owned(),
+        is_static: false,
+    }
+}
+
+fn call(p: &mut SyscallProfile, exe: u32, name: &str, calls: u64, errors: &[(&str, u64)]) {
+    let number = Database::get()
+        .syscall_by_name(Arch::X86_64, name)
+        .map_or(0, |s| s.number);
+    p.syscalls.push(SyscallStat {
+        name: name.to_owned(),
+        number,
+        abi: Abi::Native,
+        executable: exe,
+        calls,
+        errors: errors.iter().map(|(e, n)| ((*e).to_owned(), *n)).collect(),
+    });
+}
+
+fn signature(
+    p: &mut SyscallProfile,
+    exe: u32,
+    name: &str,
+    fields: &[(&str, FieldValue)],
+    calls: u64,
+) {
+    let number = Database::get()
+        .syscall_by_name(Arch::X86_64, name)
+        .map_or(0, |s| s.number);
+    p.signatures.push(ArgSignature {
+        syscall: name.to_owned(),
+        number,
+        fields: fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect(),
+        calls,
+        errors: Default::default(),
+        incomplete: Vec::new(),
+        first: Some(FirstUse {
+            pid: 100 + exe,
+            tid: 100 + exe,
+            executable: exe,
+        }),
+    });
+}
+
+fn report_of(p: &SyscallProfile, flags: &str) -> Report {
+    let opts = AnalysisOptions {
+        runtimes: Runtime::ALL.to_vec(),
+        runsc_flags: if flags.is_empty() {
+            RunscFlags::none()
+        } else {
+            flags.parse().unwrap()
+        },
+    };
+    analyze(
+        Database::get(),
+        &[("p.sandprof.json".to_owned(), p.clone())],
+        &opts,
+    )
+    .unwrap()
+}
+
+/// (runtime, severity, title, database entry) of every finding, in report order.
+fn summary(report: &Report) -> Vec<(Runtime, Severity, String, String)> {
+    report
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.runtime,
+                f.severity,
+                f.title.clone(),
+                f.reference.entry.clone(),
+            )
+        })
+        .collect()
+}
+
+fn statuses(report: &Report) -> Vec<(Runtime, VerdictStatus)> {
+    report
+        .verdicts
+        .iter()
+        .map(|v| (v.runtime, v.status))
+        .collect()
+}
+
+#[test]
+fn known_good_shell_and_python_workload_is_compatible() {
+    let mut p = profile(&[("/bin/sh", elf64()), ("/usr/bin/python3", elf64())]);
+    for exe in [0, 1] {
+        for name in [
+            "read",
+            "write",
+            "openat",
+            "close",
+            "fstat",
+            "mmap",
+            "munmap",
+            "brk",
+            "execve",
+            "exit_group",
+            "rt_sigaction",
+            "getpid",
+            "lseek",
+            "pipe2",
+            "dup2",
+            "wait4",
+        ] {
+            call(&mut p, exe, name, 10, &[]);
+        }
+    }
+    call(&mut p, 1, "socket", 2, &[]);
+    call(&mut p, 1, "connect", 2, &[("ECONNREFUSED", 1)]);
+    signature(
+        &mut p,
+        1,
+        "socket",
+        &[
+            ("domain", FieldValue::Int(2)),
+            ("type", FieldValue::Int(1)),
+            ("protocol", FieldValue::Int(0)),
+        ],
+        2,
+    );
+    let report = report_of(&p, "");
+    assert_eq!(
+        statuses(&report),
+        vec![
+            (Runtime::Gvisor, VerdictStatus::Compatible),
+            (Runtime::Kata, VerdictStatus::Compatible)
+        ]
+    );
+    assert_eq!(summary(&report), vec![]);
+    assert_eq!(report.caveats, Vec::<String>::new());
+}
+
+#[test]
+fn socket_rules_judge_by_domain_and_type() {
+    let mut p = profile(&[("/usr/bin/ss", elf64()), ("/usr/bin/ping", elf64())]);
+    call(&mut p, 0, "socket", 3, &[]);
+    call(&mut p, 1, "socket", 1, &[]);
+    signature(
+        &mut p,
+        0,
+        "socket",
+        &[
+            ("domain", FieldValue::Int(16)),
+            ("type", FieldValue::Int(3)),
+            ("protocol", FieldValue::Int(4)),
+        ],
+        2,
+    );
+    signature(
+        &mut p,
+        0,
+        "socket",
+        &[
+            ("domain", FieldValue::Int(16)),
+            ("type", FieldValue::Int(3)),
+            ("protocol", FieldValue::Int(0)),
+        ],
+        1,
+    );
+    signature(
+        &mut p,
+        1,
+        "socket",
+        &[
+            ("domain", FieldValue::Int(2)),
+            ("type", FieldValue::Int(3)),
+            ("protocol", FieldValue::Int(1)),
+        ],
+        1,
+    );
+    let report = report_of(&p, "");
+    assert_eq!(
+        summary(&report),
+        vec![
+            (
+                Runtime::Gvisor,
+                Severity::Breaks,
+                "socket(domain=AF_NETLINK) fails with EPROTONOSUPPORT".to_owned(),
+                "gvisor.socket.netlink-unsupported".to_owned()
+            ),
+            (
+                Runtime::Gvisor,
+                Severity::NeedsConfig,
+                "socket(domain=AF_INET, type=SOCK_RAW) fails with EPERM unless configured"
+                    .to_owned(),
+                "gvisor.socket.inet-raw".to_owned()
+            ),
+            (
+                Runtime::Gvisor,
+                Severity::Degraded,
+                "socket(domain=AF_NETLINK, protocol=IPPROTO_IP) works in a reduced way".to_owned(),
+                "gvisor.socket.netlink-supported".to_owned()
+            ),
+        ]
+    );
+    let netlink = &report.findings[0];
+    assert_eq!(netlink.evidence.calls, 2);
+    assert_eq!(netlink.evidence.executables, vec!["/usr/bin/ss".to_owned()]);
+    assert_eq!(
+        netlink.evidence.first.as_ref().and_then(|o| o.pid),
+        Some(100)
+    );
+    assert_eq!(
+        statuses(&report)[0],
+        (Runtime::Gvisor, VerdictStatus::LikelyToBreak)
+    );
+    assert_eq!(
+        report.verdicts[0]
+            .configuration
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["runsc.net-raw"]
+    );
+}
+
+#[test]
+fn runsc_flags_turn_needs_config_into_configured() {
+    let mut p = profile(&[("/usr/bin/ping", elf64())]);
+    call(&mut p, 0, "socket", 1, &[]);
+    signature(
+        &mut p,
+        0,
+        "socket",
+        &[
+            ("domain", FieldValue::Int(2)),
+            ("type", FieldValue::Int(3)),
+            ("protocol", FieldValue::Int(1)),
+        ],
+        1,
+    );
+    let before = report_of(&p, "");
+    assert_eq!(
+        statuses(&before)[0],
+        (Runtime::Gvisor, VerdictStatus::CompatibleWithConfiguration)
+    );
+    let after = report_of(&p, "--net-raw");
+    assert_eq!(
+        statuses(&after)[0],
+        (Runtime::Gvisor, VerdictStatus::Compatible)
+    );
+    assert_eq!(
+        summary(&after),
+        vec![(
+            Runtime::Gvisor,
+            Severity::Info,
+            "socket(domain=AF_INET, type=SOCK_RAW) works with --net-raw as configured".to_owned(),
+            "gvisor.socket.inet-raw".to_owned()
+        )]
+    );
+    assert_eq!(after.assumed_runsc_flags, vec!["--net-raw".to_owned()]);
+}
+
+#[test]
+fn unimplemented_syscall_breaks_unless_it_already_failed_under_runc() {
+    let mut p = profile(&[("/bin/app", elf64())]);
+    call(&mut p, 0, "ustat", 2, &[]);
+    call(&mut p, 0, "sysfs", 3, &[("ENOSYS", 3)]);
+    let report = report_of(&p, "");
+    assert_eq!(
+        summary(&report),
+        vec![
+            (
+                Runtime::Gvisor,
+                Severity::Breaks,
+                "ustat is not implemented (ENOSYS)".to_owned(),
+                "gvisor.syscall.x86_64.ustat".to_owned()
+            ),
+            (
+                Runtime::Gvisor,
+                Severity::Info,
+                "sysfs is not implemented (ENOSYS), as it already was under runc".to_owned(),
+                "gvisor.syscall.x86_64.sysfs".to_owned()
+            ),
+        ]
+    );
+    assert_eq!(
+        report.verdicts[0].blockers,
+        vec!["ustat is not implemented (ENOSYS)".to_owned()]
+    );
+}
+
+#[test]
+fn partly_implemented_syscall_without_arguments_is_degraded_not_broken() {
+    let mut p = profile(&[("/bin/app", elf64())]);
+    call(&mut p, 0, "io_uring_setup", 1, &[]);
+    let report = report_of(&p, "");
+    assert_eq!(
+        summary(&report),
+        vec![(
+            Runtime::Gvisor,
+            Severity::Degraded,
+            "io_uring_setup is partly implemented; arguments not captured".to_owned(),
+            "gvisor.syscall.x86_64.io_uring_setup".to_owned()
+        )]
+    );
+    assert_eq!(
+        statuses(&report)[0],
+        (Runtime::Gvisor, VerdictStatus::Compatible)
+    );
+}
+
+#[test]
+fn a_32_bit_binary_breaks_gvisor_only() {
+    let i386 = BinaryFormat::Elf {
+        bits: 32,
+        machine: "i386".to_owned(),
+        is_static: true,
+    };
+    let mut p = profile(&[("/opt/probe32", i386)]);
+    p.syscalls.push(SyscallStat {
+        name: "write".to_owned(),
+        number: 4,
+        abi: Abi::Compat,
+        executable: 0,
+        calls: 2,
+        errors: Default::default(),
+    });
+    let report = report_of(&p, "");
+    assert_eq!(
+        summary(&report),
+        vec![(
+            Runtime::Gvisor,
+            Severity::Breaks,
+            "32-bit executable /opt/probe32 cannot run".to_owned(),
+            "gvisor.abi.x86_64".to_owned()
+        )]
+    );
+    assert_eq!(
+        statuses(&report)[1],
+        (Runtime::Kata, VerdictStatus::Compatible)
+    );
+}
+
+#[test]
+fn lost_events_are_a_caveat_in_every_format() {
+    let mut p = profile(&[("/bin/sh", elf64())]);
+    call(&mut p, 0, "read", 1, &[]);
+    p.lost.ring_buffer_full = 12;
+    p.lost.signature_map_full = 3;
+    let report = report_of(&p, "");
+    let caveat = "The capture lost 15 events (ring buffer full: 12, signature map full: 3). The \
+                  profile may miss calls or arguments, so a missing finding is weaker evidence \
+                  than usual; capture again with larger maps.";
+    assert_eq!(report.caveats, vec![caveat.to_owned()]);
+    for format in [Format::Table, Format::Markdown, Format::Json] {
+        let mut out = Vec::new();
+        render(&report, format, &mut out, false).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("ring buffer full: 12"),
+            "{format:?} hides the caveat:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn fail_on_sets_the_exit_code() {
+    let report = report_of(&io::read(&fixture("netdiag.sandprof.json")).unwrap(), "");
+    assert!(FailOn::Breaks.fails(&report));
+    assert!(FailOn::NeedsConfig.fails(&report));
+    assert!(!FailOn::Never.fails(&report));
+    assert_eq!(FailOn::Breaks.exit_code(&report), ExitCode::from(1));
+}
+
+#[test]
+fn bad_profiles_get_errors_naming_file_and_problem() {
+    let cases = [
+        ("not-json.sandprof.json", "not valid JSON: expected value at line 1 column 1"),
+        ("truncated.sandprof.json", "the file is truncated: it ends at line 117 column 9 in the middle of the JSON"),
+        ("future-version.sandprof.json", "it uses schema version 2, newer than the version 1 this sandprof reads; use a newer sandprof"),
+        ("unknown-arch.sandprof.json", "unknown arch `riscv64` (known: x86_64, aarch64, i386)"),
+        ("dangling-executable.sandprof.json", "the `read` row of `syscalls` refers to executable id 9, which `executables` does not list"),
+    ];
+    for (name, problem) in cases {
+        let path = fixture(name);
+        let err = io::read(&path).unwrap_err();
+        assert_eq!(
+            format!("{err:#}"),
+            format!("{} is not a usable profile: {problem}", path.display())
+        );
+    }
+}
+
+#[test]
+fn merge_adds_counts_and_keeps_every_capture() {
+    let mut a = profile(&[("/bin/sh", elf64())]);
+    call(&mut a, 0, "read", 5, &[("EINTR", 1)]);
+    signature(&mut a, 0, "socket", &[("domain", FieldValue::Int(2))], 1);
+    let mut b = profile(&[("/usr/bin/ss", elf64()), ("/bin/sh", elf64())]);
+    call(&mut b, 1, "read", 7, &[("EINTR", 2)]);
+    signature(&mut b, 1, "socket", &[("domain", FieldValue::Int(2))], 4);
+    let merged = merge::merge(
+        &[("a".to_owned(), a), ("b".to_owned(), b)],
+        sandprof::analysis::tool_stamp(),
+    )
+    .unwrap();
+    assert_eq!(merged.captures.len(), 2);
+    assert_eq!(
+        merged
+            .executables
+            .iter()
+            .map(|e| e.path.as_str())
+            .collect::<Vec<_>>(),
+        vec!["/bin/sh", "/usr/bin/ss"]
+    );
+    assert_eq!(merged.syscalls.len(), 1);
+    assert_eq!(merged.syscalls[0].calls, 12);
+    assert_eq!(merged.syscalls[0].errors.get("EINTR"), Some(&3));
+    assert_eq!(merged.signatures.len(), 1);
+    assert_eq!(merged.signatures[0].calls, 5);
+    assert_eq!(
+        merged
+            .processes
+            .iter()
+            .map(|p| (p.capture, p.pid))
+            .collect::<Vec<_>>(),
+        vec![(0, 100), (1, 100), (1, 101)]
+    );
+}
+
+#[test]
+fn diff_lists_only_what_is_new() {
+    let mut base = profile(&[("/bin/sh", elf64())]);
+    call(&mut base, 0, "read", 5, &[]);
+    let mut new = base.clone();
+    new.executables.push(Executable {
+        id: 1,
+        path: "/usr/bin/ss".to_owned(),
+        format: elf64(),
+    });
+    call(&mut new, 1, "socket", 2, &[]);
+    signature(&mut new, 1, "socket", &[("domain", FieldValue::Int(16))], 2);
+    let found = sandprof::profile::diff::diff(&base, &new);
+    assert_eq!(
+        found
+            .syscalls
+            .iter()
+            .map(|s| (s.name.as_str(), s.calls))
+            .collect::<Vec<_>>(),
+        vec![("socket", 2)]
+    );
+    assert_eq!(found.signatures.len(), 1);
+    assert_eq!(
+        found
+            .executables
+            .iter()
+            .map(|e| e.path.as_str())
+            .collect::<Vec<_>>(),
+        vec!["/usr/bin/ss"]
+    );
+    assert!(sandprof::profile::diff::diff(&new, &base).is_empty());
+}
+
+/// Compares `actual` with the golden file, or rewrites it under `SANDPROF_BLESS=1`.
+fn golden(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("golden/report")
+        .join(name);
+    if std::env::var_os("SANDPROF_BLESS").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run with SANDPROF_BLESS=1 to create it",
+            path.display()
+        )
+    });
+    assert_eq!(
+        actual,
+        expected,
+        "{} differs; rerun with SANDPROF_BLESS=1 if the change is intended",
+        path.display()
+    );
+}
+
+#[test]
+fn golden_reports_in_every_format() {
+    // The input is named as the command line would name it, relative to this crate.
+    let profile = io::read(&fixture("netdiag.sandprof.json")).unwrap();
+    let inputs = [(
+        "fixtures/profiles/netdiag.sandprof.json".to_owned(),
+        profile,
+    )];
+    for (flags, stem) in [("", "netdiag"), ("--net-raw", "netdiag-net-raw")] {
+        let opts = AnalysisOptions {
+            runtimes: Runtime::ALL.to_vec(),
+            runsc_flags: if flags.is_empty() {
+                RunscFlags::none()
+            } else {
+                flags.parse().unwrap()
+            },
+        };
+        let mut report = analyze(Database::get(), &inputs, &opts).unwrap();
+        // The tool version changes with every release; the goldens should not.
+        report.tool.version = "0.0.0-golden".to_owned();
+        for (format, ext) in [
+            (Format::Table, "txt"),
+            (Format::Markdown, "md"),
+            (Format::Json, "json"),
+        ] {
+            let mut out = Vec::new();
+            render(&report, format, &mut out, false).unwrap();
+            golden(&format!("{stem}.{ext}"), &String::from_utf8(out).unwrap());
+        }
+    }
+}
