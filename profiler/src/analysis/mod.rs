@@ -15,6 +15,7 @@ mod gvisor;
 mod kata;
 pub mod outcome;
 mod rules;
+pub mod runsc;
 mod usage;
 pub mod verdict;
 
