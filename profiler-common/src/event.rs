@@ -52,16 +52,14 @@ pub enum LostCause {
     StrSigsFull = 3,
     /// `TASKS` was full: a new task was not traced.
     TasksFull = 4,
-    /// `EXES` was full: an exec was attributed to no executable id.
-    ExesFull = 5,
     /// The exec filename could not be read from the tracepoint.
-    ExecNameUnreadable = 6,
+    ExecNameUnreadable = 5,
     /// A syscall number beyond the spec table was seen (counted, arguments not captured).
-    NrOutOfRange = 7,
+    NrOutOfRange = 6,
 }
 
 /// Number of [`LostCause`] values, the length of `LOST`.
-pub const LOST_CAUSES: u32 = 8;
+pub const LOST_CAUSES: u32 = 7;
 
 /// A successful exec of a traced task.
 #[repr(C)]
@@ -73,12 +71,12 @@ pub struct ExecEvent {
     pub tid: u32,
     /// Thread id that called exec, if it was not the leader.
     pub old_tid: u32,
-    /// Executable id now assigned to the task.
-    pub exe: u32,
-    /// Executable id before the exec.
-    pub prev_exe: u32,
     /// Set when the task was adopted by the cgroup filter at this exec.
     pub adopted: u32,
+    /// Executable id now assigned to the task.
+    pub exe: u64,
+    /// Executable id before the exec.
+    pub prev_exe: u64,
     /// Monotonic timestamp, ns.
     pub ktime_ns: u64,
     /// Filename as passed to exec, NUL padded.
@@ -95,8 +93,10 @@ pub struct ProcessEvent {
     pub tgid: u32,
     /// For `Fork`: the parent process id. Otherwise 0.
     pub parent_tgid: u32,
+    /// Explicit padding, always 0.
+    pub _pad: u32,
     /// Executable id of the process at that moment.
-    pub exe: u32,
+    pub exe: u64,
     /// Monotonic timestamp, ns.
     pub ktime_ns: u64,
 }
@@ -111,8 +111,10 @@ pub struct IntSigEvent {
     pub tid: u32,
     /// Its process.
     pub tgid: u32,
+    /// Explicit padding, always 0.
+    pub _pad: u32,
     /// Its executable id.
-    pub exe: u32,
+    pub exe: u64,
     /// The signature.
     pub key: IntSigKey,
 }
@@ -127,8 +129,10 @@ pub struct StrSigEvent {
     pub tid: u32,
     /// Its process.
     pub tgid: u32,
+    /// Explicit padding, always 0.
+    pub _pad: u32,
     /// Its executable id.
-    pub exe: u32,
+    pub exe: u64,
     /// The signature.
     pub key: StrSigKey,
 }

@@ -8,37 +8,60 @@ use crate::spec::{MAX_FIELDS, MAX_STRS, STR_LEN};
 pub const NR_COMPAT_BIT: u32 = 1 << 31;
 
 /// Executable id of tasks adopted mid-capture before they were seen executing anything.
-pub const EXE_UNKNOWN: u32 = 0;
-/// Executable ids at and above this one are handed out by userspace for tasks that were
-/// already running when the capture started; the kernel counts up from 1.
-pub const EXE_USER_BASE: u32 = 1 << 30;
+pub const EXE_UNKNOWN: u64 = 0;
+
+/// Executable ids are the 64-bit FNV-1a hash of the path as exec reported it, computed
+/// by the probe. Userspace, which sees every exec, maps them back to paths; with 64 bits
+/// a collision among the executables of one capture is not a practical concern.
+pub const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+/// See [`FNV_OFFSET`].
+pub const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+/// The executable id of `path` (bytes up to the first NUL), as the probe computes it.
+pub fn exe_id(path: &[u8]) -> u64 {
+    let mut hash = FNV_OFFSET;
+    for &b in path {
+        if b == 0 {
+            break;
+        }
+        hash = (hash ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+    }
+    if hash == EXE_UNKNOWN {
+        1
+    } else {
+        hash
+    }
+}
 
 /// What the probe keeps per traced thread.
 #[repr(C)]
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub struct TaskState {
     /// Executable the thread runs now.
-    pub exe: u32,
+    pub exe: u64,
     /// Executable before its last successful exec (the `execve` return belongs to it).
-    pub prev_exe: u32,
+    pub prev_exe: u64,
     /// Thread group (process) id.
     pub tgid: u32,
-    /// Explicit padding, always 0.
-    pub _pad: u32,
+    /// `TASK_*` flags.
+    pub flags: u32,
 }
+
+/// The task has just executed a file and its next syscall return is that of the exec.
+/// That return is judged by this flag, not by the registers: an exec from 64-bit into a
+/// 32-bit binary returns in 32-bit mode with the 64-bit syscall number, and the reverse.
+pub const TASK_EXEC_PENDING: u32 = 1 << 0;
 
 /// `COUNTS` key: one syscall number, from one executable, with one outcome.
 #[repr(C)]
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CountKey {
     /// Executable id.
-    pub exe: u32,
+    pub exe: u64,
     /// Syscall number, with [`NR_COMPAT_BIT`] for compat calls.
     pub nr: u32,
     /// errno returned, 0 for success.
     pub errno: u32,
-    /// Explicit padding, always 0.
-    pub _pad: u32,
 }
 
 /// A field value could not be read from user memory; the value slot holds 0.
@@ -81,22 +104,6 @@ impl Default for StrSigKey {
     }
 }
 
-/// A path in the `EXES` map, NUL padded.
-#[repr(C)]
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
-pub struct ExePath {
-    /// The path bytes as the kernel reported them at exec.
-    pub bytes: [u8; STR_LEN],
-}
-
-impl Default for ExePath {
-    fn default() -> Self {
-        Self {
-            bytes: [0; STR_LEN],
-        }
-    }
-}
-
 #[cfg(feature = "user")]
 mod pod {
     // SAFETY: all are `repr(C)`, made of integers and arrays of integers with explicit
@@ -108,6 +115,4 @@ mod pod {
     unsafe impl aya::Pod for super::IntSigKey {}
     // SAFETY: as above.
     unsafe impl aya::Pod for super::StrSigKey {}
-    // SAFETY: as above.
-    unsafe impl aya::Pod for super::ExePath {}
 }

@@ -6,8 +6,6 @@
 pub const SYSCALL_SPECS: &str = "SYSCALL_SPECS";
 /// `HashMap<u32 tid, TaskState>`: every task being traced.
 pub const TASKS: &str = "TASKS";
-/// `HashMap<ExePath, u32>`: executable path → executable id, assigned in the kernel.
-pub const EXES: &str = "EXES";
 /// `PerCpuHashMap<CountKey, u64>`: syscall calls per (executable, number, errno).
 pub const COUNTS: &str = "COUNTS";
 /// `HashMap<IntSigKey, u64>`: argument signatures without strings → calls.
@@ -20,16 +18,12 @@ pub const LOST: &str = "LOST";
 pub const EVENTS: &str = "EVENTS";
 /// `PerCpuArray<StrSigKey>` of one element: scratch space, too large for the BPF stack.
 pub const SCRATCH: &str = "SCRATCH";
-/// `Array<u32>` of one element: the next executable id the kernel hands out.
-pub const NEXT_EXE: &str = "NEXT_EXE";
 
 /// Global holding the [`crate::spec::ProbeConfig`].
 pub const PROBE_CONFIG: &str = "PROBE_CONFIG";
 
 /// Capacity of [`TASKS`]: live traced threads at once.
 pub const TASKS_CAPACITY: u32 = 65_536;
-/// Capacity of [`EXES`]: distinct executable paths in one capture.
-pub const EXES_CAPACITY: u32 = 8_192;
 /// Capacity of [`COUNTS`]: distinct (executable, syscall, errno) triples.
 pub const COUNTS_CAPACITY: u32 = 131_072;
 /// Capacity of [`INT_SIGS`].

@@ -18,11 +18,10 @@ pub const fn spec_index(nr: u32, compat: bool) -> u32 {
     }
 }
 
-/// Count this syscall when it is entered, not when it returns: it never returns
-/// (`exit`, `exit_group`).
+/// Count this syscall when it is entered: it never returns (`exit`, `exit_group`), or
+/// its return carries no syscall number (`rt_sigreturn` restores the registers and sets
+/// the number to -1).
 pub const SPEC_COUNT_AT_ENTER: u32 = 1 << 0;
-/// Its return value is not an errno (`rt_sigreturn` returns the restored register).
-pub const SPEC_RET_NOT_ERRNO: u32 = 1 << 1;
 /// Creates a task: the new task also returns from it, with 0, and that return is not a
 /// call of its own (`clone`, `clone3`, `fork`, `vfork`).
 pub const SPEC_FORK_LIKE: u32 = 1 << 2;

@@ -1,15 +1,75 @@
+//! sandprof's kernel side. Five programs:
+//! - `syscalls_sys_enter` / `syscalls_sys_exit` (raw tracepoints): count every syscall of
+//!   a traced task per (executable, number, errno) and record the first sighting of each
+//!   distinct argument signature the capture spec asks for;
+//! - `task_newtask`, `sched_process_exec`, `sched_process_exit` (tracepoints): follow the
+//!   traced task tree and the executables it runs.
+//!
+//! The programs are generic: which syscalls get which treatment, which arguments are
+//! read and how, the `pt_regs` layout and the tracepoint field offsets all come from
+//! userspace (the `SYSCALL_SPECS` map and the `PROBE_CONFIG` global).
 #![no_std]
 #![no_main]
+// `atomic_xadd`: the BPF target has 64-bit atomic add but no CAS, so core's `Atomic*`
+// types do not offer `fetch_add` there.
+#![expect(
+    internal_features,
+    reason = "atomic_xadd is the only atomic add on bpf"
+)]
+#![feature(core_intrinsics)]
 
-use aya_ebpf::{macros::raw_tracepoint, programs::RawTracePointContext};
+mod capture;
+mod config;
+mod maps;
+mod syscalls;
+mod tasks;
+
+use aya_ebpf::{
+    macros::{raw_tracepoint, tracepoint},
+    programs::{RawTracePointContext, TracePointContext},
+};
+
+/// Every program returns 0: tracepoint return values are ignored by the kernel, and
+/// failures are counted in `LOST` where they lose data.
+const DONE: u32 = 0;
+
+#[raw_tracepoint(tracepoint = "sys_enter")]
+pub fn syscalls_sys_enter(ctx: RawTracePointContext) -> u32 {
+    syscalls::on_enter(&ctx);
+    DONE
+}
 
 #[raw_tracepoint(tracepoint = "sys_exit")]
-pub fn syscalls_sys_exit(_ctx: RawTracePointContext) -> i32 {
-    0
+pub fn syscalls_sys_exit(ctx: RawTracePointContext) -> u32 {
+    syscalls::on_exit(&ctx);
+    DONE
+}
+
+#[tracepoint(category = "task", name = "task_newtask")]
+pub fn task_newtask(ctx: TracePointContext) -> u32 {
+    tasks::on_newtask(&ctx);
+    DONE
+}
+
+#[tracepoint(category = "sched", name = "sched_process_exec")]
+pub fn sched_process_exec(ctx: TracePointContext) -> u32 {
+    tasks::on_exec(&ctx);
+    DONE
+}
+
+#[tracepoint(category = "sched", name = "sched_process_exit")]
+pub fn sched_process_exit(ctx: TracePointContext) -> u32 {
+    tasks::on_exit(&ctx);
+    DONE
 }
 
 #[cfg(not(test))]
 #[panic_handler]
 fn panic(_info: &core::panic::PanicInfo) -> ! {
+    // Unreachable in a verified program: the verifier rejects code that could get here.
     loop {}
 }
+
+#[unsafe(link_section = "license")]
+#[unsafe(no_mangle)]
+static LICENSE: [u8; 4] = *b"GPL\0";

@@ -1,0 +1,77 @@
+//! The maps, named after the constants in `profiler_common::maps`, and the small helpers
+//! every program uses to count into them.
+
+use core::intrinsics::{atomic_xadd, AtomicOrdering};
+
+use aya_ebpf::{
+    bindings::BPF_NOEXIST,
+    macros::map,
+    maps::{Array, HashMap, PerCpuArray, PerCpuHashMap, RingBuf},
+};
+use profiler_common::{
+    event::{LostCause, LOST_CAUSES},
+    key::{CountKey, IntSigKey, StrSigKey, TaskState},
+    maps::{COUNTS_CAPACITY, EVENTS_BYTES, INT_SIGS_CAPACITY, STR_SIGS_CAPACITY, TASKS_CAPACITY},
+    spec::{SyscallSpec, SPEC_ENTRIES},
+};
+
+#[map(name = "SYSCALL_SPECS")]
+pub static SYSCALL_SPECS: Array<SyscallSpec> = Array::with_max_entries(SPEC_ENTRIES, 0);
+
+#[map(name = "TASKS")]
+pub static TASKS: HashMap<u32, TaskState> = HashMap::with_max_entries(TASKS_CAPACITY, 0);
+
+#[map(name = "COUNTS")]
+pub static COUNTS: PerCpuHashMap<CountKey, u64> =
+    PerCpuHashMap::with_max_entries(COUNTS_CAPACITY, 0);
+
+#[map(name = "INT_SIGS")]
+pub static INT_SIGS: HashMap<IntSigKey, u64> = HashMap::with_max_entries(INT_SIGS_CAPACITY, 0);
+
+#[map(name = "STR_SIGS")]
+pub static STR_SIGS: HashMap<StrSigKey, u64> = HashMap::with_max_entries(STR_SIGS_CAPACITY, 0);
+
+#[map(name = "LOST")]
+pub static LOST: PerCpuArray<u64> = PerCpuArray::with_max_entries(LOST_CAUSES, 0);
+
+#[map(name = "EVENTS")]
+pub static EVENTS: RingBuf = RingBuf::with_byte_size(EVENTS_BYTES, 0);
+
+#[map(name = "SCRATCH")]
+pub static SCRATCH: PerCpuArray<StrSigKey> = PerCpuArray::with_max_entries(1, 0);
+
+/// Adds one to a counter in map memory. Atomic even for per-CPU values: a program on
+/// this CPU can be preempted by another that counts into the same slot.
+#[inline(always)]
+pub fn bump(counter: *mut u64) {
+    // SAFETY: `counter` comes from a successful map lookup: a live, 8-byte aligned map
+    // value for the duration of this program. The result is unused, which is what lets
+    // LLVM emit the plain BPF atomic add (no fetch) the `generic` CPU has.
+    unsafe { atomic_xadd::<u64, u64, { AtomicOrdering::Relaxed }>(counter, 1) };
+}
+
+/// Counts something that could not be recorded.
+#[inline(always)]
+pub fn lost(cause: LostCause) {
+    if let Some(counter) = LOST.get_ptr_mut(cause as u32) {
+        bump(counter);
+    }
+}
+
+/// Counts one syscall return (or entry, for calls that never return).
+#[inline(always)]
+pub fn count_call(exe: u64, nr: u32, errno: u32) {
+    let key = CountKey { exe, nr, errno };
+    if let Some(counter) = COUNTS.get_ptr_mut(&key) {
+        bump(counter);
+        return;
+    }
+    if COUNTS.insert(&key, &1, u64::from(BPF_NOEXIST)).is_ok() {
+        return;
+    }
+    // Another program inserted the key first, or the map is full.
+    match COUNTS.get_ptr_mut(&key) {
+        Some(counter) => bump(counter),
+        None => lost(LostCause::CountsFull),
+    }
+}

@@ -1,0 +1,267 @@
+//! Loading and attaching the probe: preflight checks that turn a missing privilege or
+//! kernel feature into one clear error, the probe config and spec table, and the five
+//! attachments. Every attachment is held by a file descriptor owned by the returned
+//! [`Probe`], so whatever way sandprof ends (return, error, panic, signal, even
+//! SIGKILL) the kernel detaches the programs when the process goes.
+
+use std::fs;
+use std::path::Path;
+
+use anyhow::{bail, Context as _};
+use aya::maps::{Array, MapData};
+use aya::programs::{RawTracePoint, TracePoint};
+use aya::{Ebpf, EbpfLoader};
+use profiler_common::maps as names;
+use profiler_common::spec::{ProbeConfig, SyscallSpec};
+use syscall_db::Arch;
+
+use super::arch::{regs_layout, CLONE_THREAD};
+use super::spec::{path_prefixes, CapturePlan};
+use super::tracefs::{read_format, tracefs_root};
+
+/// The probe object, built by `build.rs` from `profiler-ebpf`.
+pub const PROBE_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/profiler"));
+
+/// Effective capability bits sandprof needs (see capability(7)).
+const CAP_SYS_ADMIN: u32 = 21;
+const CAP_PERFMON: u32 = 38;
+const CAP_BPF: u32 = 39;
+
+/// Where the target filter points.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CgroupFilter {
+    /// cgroup v2 id (the inode number of its directory).
+    pub id: u64,
+    /// Depth below the cgroup root (the root is level 0).
+    pub level: u32,
+}
+
+/// The loaded and attached probe.
+pub struct Probe {
+    /// The object, its maps and its attached programs.
+    pub ebpf: Ebpf,
+    /// The plan the spec table was written from.
+    pub plan: CapturePlan,
+}
+
+/// Checks privileges and kernel features; every failure names what is missing.
+/// `proc_root` and `sys_root` are `/proc` and `/sys` except in tests.
+pub fn preflight(proc_root: &Path, sys_root: &Path) -> anyhow::Result<()> {
+    let status = fs::read_to_string(proc_root.join("self/status"))
+        .context("failed to read /proc/self/status to check capabilities")?;
+    let cap_eff = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        .context("/proc/self/status has no readable CapEff line")?;
+    let has = |cap: u32| cap_eff & (1u64 << cap) != 0;
+    if !(has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON))) {
+        bail!(
+            "tracing needs root, or the CAP_BPF and CAP_PERFMON capabilities, which this process \
+             lacks (CapEff {cap_eff:#x}); run it as root, e.g. `sudo sandprof profile …`"
+        );
+    }
+    if !sys_root.join("kernel/btf/vmlinux").exists() {
+        bail!(
+            "this kernel exposes no BTF ({} is missing); sandprof needs a kernel built with \
+             CONFIG_DEBUG_INFO_BTF=y (Linux 5.8 or later)",
+            sys_root.join("kernel/btf/vmlinux").display()
+        );
+    }
+    Ok(())
+}
+
+/// Builds the probe config for `arch` from tracefs and the filter.
+pub fn probe_config(arch: Arch, cgroup: Option<CgroupFilter>) -> anyhow::Result<ProbeConfig> {
+    let layout = regs_layout(arch)
+        .with_context(|| format!("tracing `{arch}` processes is not supported"))?;
+    let root = tracefs_root()?;
+    let newtask = read_format(&root, "task", "task_newtask")?;
+    let exec = read_format(&root, "sched", "sched_process_exec")?;
+    let exit = read_format(&root, "sched", "sched_process_exit")?;
+    let mut config = ProbeConfig {
+        newtask_pid: newtask.field("pid", &[4])?.offset,
+        newtask_clone_flags: newtask.field("clone_flags", &[8])?.offset,
+        exec_filename: exec.field("filename", &[4])?.offset,
+        exec_old_pid: exec.field("old_pid", &[4])?.offset,
+        exit_group_dead: exit.field("group_dead", &[1])?.offset,
+        clone_thread: CLONE_THREAD,
+        path_prefixes: path_prefixes(),
+        ..ProbeConfig::default()
+    };
+    layout.apply(&mut config);
+    if let Some(filter) = cgroup {
+        config.cgroup_id = filter.id;
+        config.cgroup_level = filter.level;
+    }
+    Ok(config)
+}
+
+impl Probe {
+    /// Loads the probe with `config`, writes the spec table and attaches everything.
+    pub fn load(config: &ProbeConfig, plan: CapturePlan) -> anyhow::Result<Probe> {
+        if PROBE_OBJECT.is_empty() {
+            bail!(
+                "this sandprof was built without its eBPF object (AYA_BUILD_SKIP was set); \
+                 rebuild it after `cargo xtask setup`"
+            );
+        }
+        let mut ebpf = EbpfLoader::new()
+            .override_global(names::PROBE_CONFIG, config, true)
+            .load(PROBE_OBJECT)
+            .map_err(explain_bpf_error)
+            .context("failed to load the eBPF object")?;
+        write_specs(&mut ebpf, &plan.specs)?;
+        // Task tracking first, so no fork of a traced task is missed once syscalls count.
+        for (program, category, tracepoint) in TASK_PROGRAMS {
+            let prog: &mut TracePoint = program_mut(&mut ebpf, program)?;
+            prog.load()
+                .with_context(|| format!("the kernel rejected program `{program}`"))?;
+            prog.attach(category, tracepoint).with_context(|| {
+                format!("failed to attach `{program}` to tracepoint {category}:{tracepoint}")
+            })?;
+        }
+        for (program, tracepoint) in SYSCALL_PROGRAMS {
+            let prog: &mut RawTracePoint = program_mut(&mut ebpf, program)?;
+            prog.load()
+                .with_context(|| format!("the kernel rejected program `{program}`"))?;
+            prog.attach(tracepoint).with_context(|| {
+                format!(
+                    "failed to attach `{program}` to raw tracepoint {tracepoint}; \
+                     raw tracepoints need Linux 4.17 or later"
+                )
+            })?;
+        }
+        Ok(Probe { ebpf, plan })
+    }
+
+    /// Detaches every program, syscalls first; the maps stay readable.
+    pub fn detach(&mut self) -> anyhow::Result<()> {
+        for (program, _) in SYSCALL_PROGRAMS {
+            program_mut::<RawTracePoint>(&mut self.ebpf, program)?
+                .unload()
+                .with_context(|| format!("failed to detach `{program}`"))?;
+        }
+        for (program, _, _) in TASK_PROGRAMS {
+            program_mut::<TracePoint>(&mut self.ebpf, program)?
+                .unload()
+                .with_context(|| format!("failed to detach `{program}`"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Task programs and their tracepoints (category, name).
+const TASK_PROGRAMS: [(&str, &str, &str); 3] = [
+    ("task_newtask", "task", "task_newtask"),
+    ("sched_process_exec", "sched", "sched_process_exec"),
+    ("sched_process_exit", "sched", "sched_process_exit"),
+];
+
+/// Syscall programs and their raw tracepoints, the return side first.
+const SYSCALL_PROGRAMS: [(&str, &str); 2] = [
+    ("syscalls_sys_exit", "sys_exit"),
+    ("syscalls_sys_enter", "sys_enter"),
+];
+
+fn program_mut<'a, T>(ebpf: &'a mut Ebpf, name: &str) -> anyhow::Result<&'a mut T>
+where
+    &'a mut T: TryFrom<&'a mut aya::programs::Program, Error = aya::programs::ProgramError>,
+{
+    let program = ebpf
+        .program_mut(name)
+        .with_context(|| format!("the eBPF object has no program `{name}`"))?;
+    program
+        .try_into()
+        .with_context(|| format!("program `{name}` has an unexpected type"))
+}
+
+fn write_specs(ebpf: &mut Ebpf, specs: &[SyscallSpec]) -> anyhow::Result<()> {
+    let map = ebpf
+        .map_mut(names::SYSCALL_SPECS)
+        .with_context(|| format!("the eBPF object has no map `{}`", names::SYSCALL_SPECS))?;
+    let mut table: Array<&mut MapData, SyscallSpec> = Array::try_from(map)?;
+    for (index, spec) in specs.iter().enumerate() {
+        if *spec != SyscallSpec::default() {
+            table
+                .set(index as u32, spec, 0)
+                .with_context(|| format!("failed to write spec entry {index}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Adds what a bare `EPERM` or `ENOSYS` from bpf() means.
+fn explain_bpf_error(err: aya::EbpfError) -> anyhow::Error {
+    let text = format!("{err:#}");
+    let hint = if text.contains("Operation not permitted") {
+        Some("the kernel refused bpf(): run as root, or with CAP_BPF and CAP_PERFMON")
+    } else if text.contains("Function not implemented") {
+        Some("this kernel has no bpf() syscall (CONFIG_BPF_SYSCALL is off)")
+    } else {
+        None
+    };
+    let err = anyhow::Error::new(err);
+    match hint {
+        Some(hint) => err.context(hint),
+        None => err,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fake_roots(cap_eff: &str, btf: bool) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("proc/self")).unwrap();
+        fs::write(
+            dir.path().join("proc/self/status"),
+            format!("Name:\tsandprof\nCapEff:\t{cap_eff}\n"),
+        )
+        .unwrap();
+        fs::create_dir_all(dir.path().join("sys/kernel/btf")).unwrap();
+        if btf {
+            fs::write(dir.path().join("sys/kernel/btf/vmlinux"), b"").unwrap();
+        }
+        dir
+    }
+
+    fn check(cap_eff: &str, btf: bool) -> Result<(), String> {
+        let dir = fake_roots(cap_eff, btf);
+        preflight(&dir.path().join("proc"), &dir.path().join("sys")).map_err(|e| format!("{e:#}"))
+    }
+
+    #[test]
+    fn root_or_bpf_and_perfmon_pass() {
+        assert_eq!(check("000001ffffffffff", true), Ok(()));
+        assert_eq!(
+            check(&format!("{:016x}", (1u64 << 39) | (1 << 38)), true),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn missing_capabilities_are_named() {
+        assert_eq!(
+            check("0000000000000000", true),
+            Err(
+                "tracing needs root, or the CAP_BPF and CAP_PERFMON capabilities, which this \
+                 process lacks (CapEff 0x0); run it as root, e.g. `sudo sandprof profile …`"
+                    .to_owned()
+            )
+        );
+        // CAP_BPF alone is not enough.
+        assert!(check(&format!("{:016x}", 1u64 << 39), true).is_err());
+    }
+
+    #[test]
+    fn missing_btf_is_named() {
+        let err = check("000001ffffffffff", false).unwrap_err();
+        assert!(err.starts_with("this kernel exposes no BTF ("), "{err}");
+        assert!(err.ends_with(
+            "kernel/btf/vmlinux is missing); sandprof needs a kernel built with \
+             CONFIG_DEBUG_INFO_BTF=y (Linux 5.8 or later)"
+        ));
+    }
+}
