@@ -2,3 +2,7 @@
 
 // sandprof report, merge and diff: rules, verdicts, bad input, golden reports.
 mod report;
+
+// Kubernetes wiring: node config goldens, manifests read back into the API types, audit,
+// verify.
+mod k8s;

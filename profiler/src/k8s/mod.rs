@@ -11,6 +11,10 @@
 //! - [`audit`]: what a pod spec lacks in hardening and what a sandbox will break;
 //! - [`recommend`]: which runtime fits a threat model, the nodes and the workload;
 //! - [`verify`]: inside a pod, which runtime is really in use and where the boundary is.
+// The API types every manifest is built from and checked against, for callers that
+// read sandprof's output back.
+pub use k8s_openapi;
+
 pub mod audit;
 pub mod containerd;
 pub mod crio;

@@ -147,7 +147,7 @@ pub fn plan(
             content: runsc_toml(&flags, host, evidence.map(|e| e.file.as_str())),
         });
     }
-    notes.extend(runtime_notes(sandbox, evidence));
+    notes.extend(runtime_notes(sandbox, cri, evidence));
 
     let class = sandbox.runtime_class();
     let commands = vec![
@@ -173,9 +173,9 @@ pub fn plan(
 
 /// Node-side caveats of the runtime, and the configuration the report asks for that is
 /// not a runsc flag (annotations, node settings, pod-spec changes).
-fn runtime_notes(sandbox: Sandbox, evidence: Option<&WorkloadEvidence>) -> Vec<String> {
+fn runtime_notes(sandbox: Sandbox, cri: Cri, evidence: Option<&WorkloadEvidence>) -> Vec<String> {
     let mut notes = Vec::new();
-    if sandbox == Sandbox::Kata(KataHypervisor::Fc) {
+    if sandbox == Sandbox::Kata(KataHypervisor::Fc) && cri != Cri::Crio {
         notes.push(format!(
             "Firecracker needs containerd's devmapper snapshotter configured and healthy \
              (`ctr plugins ls | grep devmapper` shows `ok`); see {} {}",

@@ -46,7 +46,12 @@ const OTHER_KNOWN_KINDS: &[&str] = &[
     "ValidatingAdmissionPolicyBinding",
 ];
 
-/// A workload object.
+/// A workload object. Boxed variants would only move the size to the heap: these are
+/// read one at a time from files.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one value per manifest document, never stored in bulk"
+)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Workload {
     /// A bare pod.

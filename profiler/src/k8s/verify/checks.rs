@@ -299,8 +299,7 @@ fn read_only_root(view: &SystemView) -> anyhow::Result<Check> {
     // The last mount on `/` is the one visible.
     let root = mountinfo
         .lines()
-        .filter(|l| l.split(' ').nth(4) == Some("/"))
-        .last();
+        .rfind(|l| l.split(' ').nth(4) == Some("/"));
     Ok(match root {
         None => unknown(id, "no mount on / in /proc/self/mountinfo".to_owned()),
         Some(line) => {
