@@ -6,3 +6,7 @@ mod report;
 // Kubernetes wiring: node config goldens, manifests read back into the API types, audit,
 // verify.
 mod k8s;
+
+// sandprof runsc-log: every runsc log format generation and message family, directories,
+// gzip, stdin, bad input, the profile from strace lines, golden reports.
+mod runsc_log;

@@ -38,6 +38,8 @@ struct Field {
 pub struct CaptureSpec {
     by_syscall: FxHashMap<String, Vec<Field>>,
     constants: FxHashMap<(String, String), u64>,
+    /// Every constant by name alone; `None` when groups disagree on its value.
+    by_name: FxHashMap<String, Option<u64>>,
 }
 
 /// What one call's arguments give.
@@ -60,8 +62,7 @@ impl CaptureSpec {
         for group in db.constant_groups() {
             for constant in db.constants(group) {
                 if constant.arches.is_empty() || constant.arches.contains(&arch) {
-                    spec.constants
-                        .insert((group.to_owned(), constant.name.clone()), constant.value);
+                    spec.add_constant(group, &constant.name, constant.value);
                 }
             }
         }
@@ -103,6 +104,14 @@ impl CaptureSpec {
     pub fn add_constant(&mut self, group: &str, name: &str, value: u64) {
         self.constants
             .insert((group.to_owned(), name.to_owned()), value);
+        self.by_name
+            .entry(name.to_owned())
+            .and_modify(|v| {
+                if *v != Some(value) {
+                    *v = None;
+                }
+            })
+            .or_insert(Some(value));
     }
 
     /// Whether `syscall` has captured fields.
@@ -140,11 +149,11 @@ impl CaptureSpec {
     fn value(&self, reading: &Reading, text: &[u8]) -> Result<Option<FieldValue>, ()> {
         match reading {
             Reading::Integer { group, mask } => self
-                .integer(group.as_deref(), text)
+                .integer(group.as_deref(), *mask, text)
                 .map(|n| Some(FieldValue::Int(n & mask))),
             Reading::SockaddrFamily { group } => {
                 let family = args::sockaddr_family(text).ok_or(())?;
-                self.integer(group.as_deref(), family)
+                self.integer(group.as_deref(), u64::MAX, family)
                     .map(|n| Some(FieldValue::Int(n)))
             }
             Reading::Path => {
@@ -160,21 +169,35 @@ impl CaptureSpec {
         }
     }
 
-    /// A number, or a `|`-joined set of symbols and numbers resolved in `group`.
-    fn integer(&self, group: Option<&str>, text: &[u8]) -> Result<u64, ()> {
+    /// A number, or a `|`-joined set of symbols and numbers. A symbol is looked up in
+    /// `group`, else by its name alone (runsc names a socket protocol after its family,
+    /// `NETLINK_SOCK_DIAG`, where the capture spec has one group for all families).
+    /// For a masked field runsc writes the value then flags outside the mask
+    /// (`SOCK_RAW|SOCK_CLOEXEC`), so names it cannot resolve after one it could are
+    /// those flags, and are skipped.
+    fn integer(&self, group: Option<&str>, mask: u64, text: &[u8]) -> Result<u64, ()> {
         let parts = args::symbols(text).ok_or(())?;
         let mut value = 0u64;
+        let mut resolved_any = false;
         for part in parts {
-            value |= match part {
-                Symbol::Number(n) => n,
-                Symbol::Name(name) => {
-                    let group = group.ok_or(())?;
-                    *self
-                        .constants
-                        .get(&(group.to_owned(), name.to_owned()))
-                        .ok_or(())?
-                }
+            let resolved = match part {
+                Symbol::Number(n) => Some(n),
+                Symbol::Name(name) => group
+                    .and_then(|g| {
+                        self.constants
+                            .get(&(g.to_owned(), name.to_owned()))
+                            .copied()
+                    })
+                    .or_else(|| self.by_name.get(name).copied().flatten()),
             };
+            match resolved {
+                Some(n) => {
+                    value |= n;
+                    resolved_any = true;
+                }
+                None if mask != u64::MAX && resolved_any => {}
+                None => return Err(()),
+            }
         }
         Ok(value)
     }
@@ -242,6 +265,7 @@ mod tests {
         spec.add_constant("socket_domain", "AF_NETLINK", 16);
         spec.add_constant("socket_type", "SOCK_RAW", 3);
         spec.add_constant("socket_type", "SOCK_CLOEXEC", 0o2000000);
+        spec.add_constant("netlink_protocol", "NETLINK_SOCK_DIAG", 4);
         spec
     }
 
@@ -290,6 +314,47 @@ mod tests {
             FieldValues::from([("family".to_owned(), FieldValue::Int(16))])
         );
         assert_eq!(spec.read("getpid", b""), None);
+    }
+
+    #[test]
+    fn masked_values_skip_the_flags_after_them_and_names_resolve_across_groups() {
+        let mut spec = spec();
+        let mut capture = Capture {
+            syscall: "socket".to_owned(),
+            fields: Vec::new(),
+        };
+        for (name, arg, mask, names) in [
+            ("type", 1, Some(Value::Number(15)), "socket_type"),
+            ("protocol", 2, None, "ipproto"),
+        ] {
+            capture.fields.push(syscall_db::CaptureField {
+                name: name.to_owned(),
+                arg,
+                kind: FieldKind::Arg,
+                offset: 0,
+                mask,
+                names: Some(names.to_owned()),
+            });
+        }
+        spec.add(&capture);
+        let got = spec
+            .read(
+                "socket",
+                b"AF_NETLINK, SOCK_RAW|SOCK_NONBLOCK, NETLINK_SOCK_DIAG",
+            )
+            .unwrap();
+        assert_eq!(
+            got.fields,
+            FieldValues::from([
+                ("type".to_owned(), FieldValue::Int(3)),
+                ("protocol".to_owned(), FieldValue::Int(4)),
+            ])
+        );
+        assert!(got.incomplete.is_empty());
+        let got = spec
+            .read("socket", b"AF_NETLINK, SOCK_NONBLOCK|SOCK_RAW, 0x0")
+            .unwrap();
+        assert_eq!(got.incomplete, vec!["type".to_owned()]);
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub const MAX_TERMINATIONS: usize = 1 << 10;
 pub const MAX_TASKS: usize = 1 << 16;
 /// Stack or detail lines kept per termination.
 pub const MAX_DETAIL_LINES: usize = 40;
+/// Lines within which a second report of the same signal is the same death.
+const SIGNAL_REPEAT_LINES: u64 = 16;
 /// Longest message sample kept, in bytes.
 const MAX_SAMPLE: usize = 400;
 
@@ -665,6 +667,26 @@ impl<'s> FactsBuilder<'s> {
             Message::Signal { signal, pid, tid } => {
                 let pid = pid.or(ids.and_then(|i| i.pid));
                 let tid = tid.or(ids.map(|i| i.tid));
+                // Until 2023 runsc logged a killing signal twice: the task's debug line
+                // and the uncaught-signal event. One death, one termination.
+                // The older task line names no pid; the event that repeats it does.
+                if let Some(last) = self.facts.terminations.last_mut() {
+                    if let TerminationKind::Signal {
+                        pid: last_pid,
+                        signal: last_signal,
+                    } = &mut last.kind
+                    {
+                        let same_pid = last_pid.is_none() || pid.is_none() || *last_pid == pid;
+                        if *last_signal == signal
+                            && same_pid
+                            && last.at.file == at.file
+                            && at.line.saturating_sub(last.at.line) <= SIGNAL_REPEAT_LINES
+                        {
+                            *last_pid = last_pid.or(pid);
+                            return;
+                        }
+                    }
+                }
                 let cause = self.process_cause(pid, tid);
                 self.terminate(
                     TerminationKind::Signal { pid, signal },
