@@ -164,6 +164,79 @@ fn runsc_flags_come_from_the_report() {
 }
 
 #[test]
+fn runsc_flags_come_from_a_profile() {
+    let profile =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/profiles/netdiag.sandprof.json");
+    let evidence = sandprof::k8s::evidence::WorkloadEvidence::from_profiles(
+        Database::get(),
+        &[profile.clone()],
+    )
+    .unwrap();
+    assert_eq!(evidence.file, profile.display().to_string());
+    // The profile breaks under gVisor for other reasons; the flag it needs is still
+    // configured, so the node is ready once the blockers are fixed.
+    assert_eq!(
+        evidence.status(Runtime::Gvisor),
+        Some(VerdictStatus::LikelyToBreak)
+    );
+    let flags: Vec<_> = evidence
+        .runsc_flags()
+        .unwrap()
+        .into_iter()
+        .map(|f| (f.name, f.value, f.remediation))
+        .collect();
+    assert_eq!(
+        flags,
+        vec![(
+            "net-raw".to_owned(),
+            "true".to_owned(),
+            "runsc.net-raw".to_owned()
+        )]
+    );
+    let plan = node::plan(
+        Sandbox::Gvisor,
+        Cri::Containerd(ConfigSchema::V3),
+        None,
+        Some(&evidence),
+        "n",
+    )
+    .unwrap();
+    let runsc = plan
+        .files
+        .iter()
+        .find(|f| f.path == "/etc/containerd/runsc.toml")
+        .unwrap();
+    let doc = containerd::parse(&runsc.content, &runsc.path).unwrap();
+    assert_eq!(doc["runsc_config"]["net-raw"].as_str(), Some("true"));
+    assert_eq!(doc["runsc_config"].as_table().unwrap().len(), 1);
+    assert_eq!(
+        plan.notes.last().unwrap(),
+        &format!(
+            "{} says the workload is likely to break under gVisor (runsc): fix these 3 \
+             blockers first (kexec_load is refused with EPERM without CAP_SYS_BOOT; \
+             socket(domain=AF_NETLINK) fails with EPROTONOSUPPORT; 32-bit executable \
+             /opt/legacy/probe32 cannot run)",
+            profile.display()
+        )
+    );
+
+    let missing =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/profiles/absent.sandprof.json");
+    let err = sandprof::k8s::evidence::WorkloadEvidence::from_profiles(
+        Database::get(),
+        &[missing.clone()],
+    )
+    .unwrap_err();
+    assert_eq!(
+        format!("{err:#}"),
+        format!(
+            "cannot read {}: No such file or directory (os error 2)",
+            missing.display()
+        )
+    );
+}
+
+#[test]
 fn cluster_objects_round_trip_through_the_api_types() {
     for sandbox in SANDBOXES {
         let rc = runtime_class(sandbox, None);

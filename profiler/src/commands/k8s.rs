@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
-use syscall_db::Runtime;
+use syscall_db::{Database, Runtime};
 
 use crate::k8s::containerd::ConfigSchema;
 use crate::k8s::evidence::WorkloadEvidence;
@@ -89,6 +89,10 @@ struct NodeOptions {
     /// A report (`sandprof report --format json`) saying which runsc flags are needed.
     #[arg(long, value_name = "REPORT")]
     report: Option<PathBuf>,
+    /// Profiles to judge instead of a report (repeat to merge several): the runsc flags
+    /// come from the gVisor verdict's configuration.
+    #[arg(long = "profile", value_name = "PROFILE", conflicts_with = "report")]
+    profiles: Vec<PathBuf>,
     /// Node name used in the label and taint commands.
     #[arg(long, default_value = "NODE")]
     node: String,
@@ -201,11 +205,14 @@ fn node_cmd(o: NodeOptions, out: &mut dyn io::Write) -> anyhow::Result<()> {
         }),
         None => None,
     };
-    let evidence = o
-        .report
-        .as_deref()
-        .map(WorkloadEvidence::load)
-        .transpose()?;
+    let evidence = match (&o.report, o.profiles.is_empty()) {
+        (Some(report), _) => Some(WorkloadEvidence::load(report)?),
+        (None, false) => Some(WorkloadEvidence::from_profiles(
+            Database::get(),
+            &o.profiles,
+        )?),
+        (None, true) => None,
+    };
     let plan = node::plan(sandbox, cri, existing.as_ref(), evidence.as_ref(), &o.node)?;
 
     writeln!(

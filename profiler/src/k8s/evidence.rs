@@ -1,15 +1,17 @@
 //! What sandprof knows about the workload when it writes node and pod configuration: a
-//! report (`sandprof report --format json`, or `sandprof runsc-log`) and what it says
-//! each runtime needs.
+//! report (`sandprof report --format json`, or `sandprof runsc-log`), or one computed
+//! from profiles on the spot, and what it says each runtime needs.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
-use syscall_db::{RemediationKind, Runtime};
+use syscall_db::{Database, RemediationKind, Runtime};
 
 use crate::analysis::finding::{
     RemediationRef, Report, Verdict, VerdictStatus, REPORT_SCHEMA, REPORT_SCHEMA_VERSION,
 };
+use crate::analysis::{self, AnalysisOptions};
+use crate::profile::io as profile_io;
 
 /// A report read from a file.
 #[derive(Clone, Debug, PartialEq)]
@@ -56,6 +58,24 @@ impl WorkloadEvidence {
                 REPORT_SCHEMA_VERSION
             );
         }
+        Ok(WorkloadEvidence { file, report })
+    }
+
+    /// Judges profiles (several are merged, as by `sandprof report`) against `db` for
+    /// both runtimes with no runsc flag assumed, so every flag the workload needs shows
+    /// up in the gVisor verdict's configuration. The evidence is named after the files.
+    pub fn from_profiles(db: &Database, paths: &[PathBuf]) -> anyhow::Result<WorkloadEvidence> {
+        if paths.is_empty() {
+            bail!("no profile given");
+        }
+        let profiles = profile_io::read_many(paths)?;
+        let file = profiles
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let report = analysis::analyze(db, &profiles, &AnalysisOptions::default())
+            .with_context(|| format!("cannot judge {file}"))?;
         Ok(WorkloadEvidence { file, report })
     }
 

@@ -12,6 +12,8 @@ use k8s_openapi::api::core::v1::{Container, Pod, PodSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use syscall_db::{RemediationKind, Runtime};
 
+use crate::analysis::finding::VerdictStatus;
+
 use super::containerd::{self, ConfigSchema};
 use super::evidence::WorkloadEvidence;
 use super::pods;
@@ -200,6 +202,21 @@ fn runtime_notes(sandbox: Sandbox, cri: Cri, evidence: Option<&WorkloadEvidence>
             for r in e.configuration(runtime, kind) {
                 let what = r.annotation.as_deref().unwrap_or(&r.summary);
                 notes.push(format!("{} asks for `{}`: {what}", e.file, r.id));
+            }
+        }
+        if let Some(v) = e.verdict(runtime) {
+            if v.status == VerdictStatus::LikelyToBreak {
+                notes.push(format!(
+                    "{} says the workload is likely to break under {}: fix {} first ({})",
+                    e.file,
+                    sandbox,
+                    if v.blockers.len() == 1 {
+                        "this blocker".to_owned()
+                    } else {
+                        format!("these {} blockers", v.blockers.len())
+                    },
+                    v.blockers.join("; ")
+                ));
             }
         }
         if runtime == Runtime::Gvisor && e.status(runtime).is_none() {
