@@ -315,17 +315,20 @@ impl Validator<'_> {
             (Some(_), true) => {
                 self.report(file, item.to_owned(), "a string field takes no mask".into());
             }
-            (Some(Value::Name(name)), false) => {
-                let group = field.names.as_deref().unwrap_or("");
-                if !Arch::NATIVE
-                    .iter()
-                    .any(|&a| self.db.constant(group, name, a).is_some())
-                {
-                    self.report(
-                        file,
-                        item.to_owned(),
-                        format!("mask `{name}` is not a constant of group `{group}`"),
-                    );
+            (Some(Value::Name(names)), false) => {
+                // The tracer ORs `A|B|C`, each name looked up in the field's group first.
+                let group = field.names.as_deref();
+                for name in names.split('|').map(str::trim) {
+                    if !Arch::NATIVE
+                        .iter()
+                        .any(|&a| self.db.resolve_constant(group, name, a).is_some())
+                    {
+                        self.report(
+                            file,
+                            item.to_owned(),
+                            format!("mask names `{name}`, which is not a constant"),
+                        );
+                    }
                 }
             }
             _ => {}

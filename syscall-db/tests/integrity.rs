@@ -93,7 +93,7 @@ fn captures_respect_the_probe_limits() {
         .text("captures.toml")
         .unwrap()
         .to_owned()
-        + "\n[[capture]]\nsyscall = \"mount\"\nfields = [\n  { name = \"a\", arg = 0, kind = \"user_path\" },\n  { name = \"b\", arg = 1, kind = \"user_path\" },\n  { name = \"c\", arg = 2, kind = \"user_str\" },\n  { name = \"d\", arg = 6, kind = \"arg\" },\n  { name = \"e\", arg = 4, kind = \"arg\" },\n]\n";
+        + "\n[[capture]]\nsyscall = \"quotactl\"\nfields = [\n  { name = \"a\", arg = 0, kind = \"user_path\" },\n  { name = \"b\", arg = 1, kind = \"user_path\" },\n  { name = \"c\", arg = 2, kind = \"user_str\" },\n  { name = \"d\", arg = 6, kind = \"arg\" },\n  { name = \"e\", arg = 4, kind = \"arg\" },\n]\n";
     let messages: Vec<String> = problems(Sources::embedded().with_file("captures.toml", captures))
         .iter()
         .map(ToString::to_string)
@@ -101,9 +101,9 @@ fn captures_respect_the_probe_limits() {
     assert_eq!(
         messages,
         [
-            "`captures.toml`: capture `mount`: 5 fields: between 1 and 4 allowed",
-            "`captures.toml`: capture `mount`: 3 string fields: at most 2 allowed",
-            "`captures.toml`: capture `mount`, field `d`: arg 6 is not 0 to 5",
+            "`captures.toml`: capture `quotactl`: 5 fields: between 1 and 4 allowed",
+            "`captures.toml`: capture `quotactl`: 3 string fields: at most 2 allowed",
+            "`captures.toml`: capture `quotactl`, field `d`: arg 6 is not 0 to 5",
         ]
     );
 }
