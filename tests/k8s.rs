@@ -17,6 +17,7 @@ use sandprof::k8s::k8s_openapi::api::core::v1::Pod;
 use sandprof::k8s::k8s_openapi::api::node::v1::RuntimeClass;
 use sandprof::k8s::node::{self, Cri, ExistingConfig};
 use sandprof::k8s::policy::namespace_default;
+use sandprof::k8s::policy_kyverno;
 use sandprof::k8s::runtimeclass::runtime_class;
 use sandprof::k8s::sandbox::{KataHypervisor, Sandbox};
 use sandprof::k8s::verify::{verify, CheckStatus, DetectedRuntime, SystemView};
@@ -296,6 +297,103 @@ fn cluster_objects_round_trip_through_the_api_types() {
         "policy-gvisor-tenants.yaml",
         &to_yaml_stream(&objects).unwrap(),
     );
+}
+
+#[test]
+fn kyverno_policy_has_the_structure_kyverno_requires() {
+    for sandbox in SANDBOXES {
+        let rc = runtime_class(sandbox, None);
+        let policy = policy_kyverno::namespace_default(&rc, "tenants");
+        let text = to_yaml_stream(&[&policy]).unwrap();
+        // Read back exactly: the typed subset refuses any field it does not declare.
+        assert_eq!(read_back::<policy_kyverno::ClusterPolicy>(&text), policy);
+        if sandbox == Sandbox::Gvisor {
+            golden("policy-kyverno-gvisor-tenants.yaml", &text);
+        }
+
+        // The fields Kyverno needs, as a plain JSON value.
+        let docs = parse_documents("emitted", &text).unwrap();
+        let v = &docs[0].value;
+        let class = sandbox.runtime_class();
+        assert_eq!(v["apiVersion"], "kyverno.io/v1");
+        assert_eq!(v["kind"], "ClusterPolicy");
+        assert_eq!(
+            v["metadata"]["name"],
+            format!("sandprof-{class}-in-tenants").as_str()
+        );
+        assert_eq!(
+            v["metadata"]["annotations"]["pod-policies.kyverno.io/autogen-controllers"],
+            "none"
+        );
+        let rules = v["spec"]["rules"].as_array().unwrap();
+        let names: Vec<&str> = rules.iter().map(|r| r["name"].as_str().unwrap()).collect();
+        assert_eq!(
+            names,
+            [
+                "set-runtime-class",
+                "append-toleration",
+                "set-toleration",
+                "require-runtime-class"
+            ]
+        );
+        for rule in rules {
+            assert_eq!(
+                rule["match"],
+                serde_json::json!({"any": [{"resources": {
+                    "kinds": ["Pod"], "namespaces": ["tenants"], "operations": ["CREATE"]
+                }}]})
+            );
+        }
+        let overhead = rc.overhead.as_ref().unwrap().pod_fixed.as_ref().unwrap();
+        assert_eq!(
+            rules[0]["mutate"]["patchStrategicMerge"],
+            serde_json::json!({"spec": {
+                "runtimeClassName": class,
+                "overhead": {"cpu": overhead["cpu"].0, "memory": overhead["memory"].0},
+                "nodeSelector": {"sandbox.sandprof.dev/runtime": class},
+            }})
+        );
+        let toleration = serde_json::json!({
+            "key": "sandbox.sandprof.dev/runtime",
+            "operator": "Equal",
+            "value": class,
+            "effect": "NoSchedule",
+        });
+        // Kyverno's JSON patches are a YAML list inside a string: it must parse too.
+        let patches: serde_json::Value =
+            yaml_list(rules[1]["mutate"]["patchesJson6902"].as_str().unwrap());
+        assert_eq!(
+            patches,
+            serde_json::json!([{"op": "add", "path": "/spec/tolerations/-", "value": toleration}])
+        );
+        assert_eq!(
+            rules[2]["mutate"]["patchStrategicMerge"],
+            serde_json::json!({"spec": {"tolerations": [toleration]}})
+        );
+        assert_eq!(
+            rules[3]["validate"],
+            serde_json::json!({
+                "failureAction": "Enforce",
+                "message": format!(
+                    "pods in namespace tenants must run in the {class} sandbox \
+                     (runtimeClassName: {class})"
+                ),
+                "pattern": {"spec": {"runtimeClassName": class}},
+            })
+        );
+    }
+}
+
+/// A YAML list as JSON, read through the manifest reader (which wants a mapping at the
+/// top, so the list is nested under a key first).
+fn yaml_list(text: &str) -> serde_json::Value {
+    let wrapped = format!("items:\n{}", indent(text));
+    let docs = parse_documents("patches", &wrapped).unwrap();
+    docs[0].value["items"].clone()
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("  {l}\n")).collect()
 }
 
 fn documents(files: &[&str]) -> (Vec<String>, Vec<Document>) {

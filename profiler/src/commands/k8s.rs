@@ -12,11 +12,11 @@ use syscall_db::{Database, Runtime};
 use crate::k8s::containerd::ConfigSchema;
 use crate::k8s::evidence::WorkloadEvidence;
 use crate::k8s::node::{self, Cri, ExistingConfig};
-use crate::k8s::policy;
 use crate::k8s::runtimeclass::{self, Measurement};
 use crate::k8s::sandbox::{KataHypervisor, Sandbox};
 use crate::k8s::workload::{self, NewDeployment};
 use crate::k8s::yaml;
+use crate::k8s::{policy, policy_kyverno};
 
 /// Options of `sandprof k8s`.
 #[derive(Debug, clap::Args)]
@@ -141,6 +141,18 @@ struct PolicyOptions {
     /// Measured pod overhead, as for `runtimeclass` (the policy writes it into pods).
     #[arg(long, value_name = "FILE")]
     measurement: Option<PathBuf>,
+    /// Admission engine that applies the default.
+    #[arg(long, value_enum, default_value_t = PolicyEngine::Native)]
+    engine: PolicyEngine,
+}
+
+/// Who enforces a namespace's default sandbox.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum PolicyEngine {
+    /// Kubernetes' own MutatingAdmissionPolicy and ValidatingAdmissionPolicy (1.36+).
+    Native,
+    /// A Kyverno ClusterPolicy (Kyverno 1.13+).
+    Kyverno,
 }
 
 /// Runs the subcommand.
@@ -155,30 +167,43 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
             out.write_all(yaml::to_yaml_stream(&[rc])?.as_bytes())?;
         }
         Command::Workload(o) => workload_cmd(o, &mut out)?,
-        Command::Policy(o) => {
-            let sandbox = o.sandbox.sandbox();
-            let m = load_measurement(o.measurement.as_ref(), sandbox)?;
-            let rc = runtimeclass::runtime_class(sandbox, m.as_ref());
+        Command::Policy(o) => policy_cmd(o, &mut out)?,
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn policy_cmd(o: PolicyOptions, out: &mut dyn io::Write) -> anyhow::Result<()> {
+    let sandbox = o.sandbox.sandbox();
+    let m = load_measurement(o.measurement.as_ref(), sandbox)?;
+    let rc = runtimeclass::runtime_class(sandbox, m.as_ref());
+    let requires = match o.engine {
+        PolicyEngine::Native => "Kubernetes 1.36+ (MutatingAdmissionPolicy v1)".to_owned(),
+        PolicyEngine::Kyverno => format!("Kyverno {}+", policy_kyverno::MIN_KYVERNO),
+    };
+    writeln!(
+        out,
+        "# Pods created in namespace {ns} get runtimeClassName {rc}; others are refused.\n\
+         # Needs {requires} and the RuntimeClass from `sandprof k8s runtimeclass`.",
+        ns = o.namespace,
+        rc = sandbox.runtime_class()
+    )?;
+    let text = match o.engine {
+        PolicyEngine::Native => {
             let d = policy::namespace_default(&rc, &o.namespace);
-            writeln!(
-                out,
-                "# Pods created in namespace {ns} get runtimeClassName {rc}; others are \
-                 refused.\n# Needs Kubernetes 1.36+ (MutatingAdmissionPolicy v1) and the \
-                 RuntimeClass from `sandprof k8s runtimeclass`.",
-                ns = o.namespace,
-                rc = sandbox.runtime_class()
-            )?;
-            let text = yaml::to_yaml_stream(&[
+            yaml::to_yaml_stream(&[
                 serde_json::to_value(&d.mutating)?,
                 serde_json::to_value(&d.mutating_binding)?,
                 serde_json::to_value(&d.validating)?,
                 serde_json::to_value(&d.validating_binding)?,
-            ])?;
-            out.write_all(text.as_bytes())?;
+            ])?
         }
-    }
-    out.flush()?;
-    Ok(ExitCode::SUCCESS)
+        PolicyEngine::Kyverno => {
+            yaml::to_yaml_stream(&[policy_kyverno::namespace_default(&rc, &o.namespace)])?
+        }
+    };
+    out.write_all(text.as_bytes())?;
+    Ok(())
 }
 
 fn load_measurement(

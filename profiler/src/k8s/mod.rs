@@ -5,8 +5,9 @@
 //! - [`sandbox`]: the runtimes and the names each goes by on a node and in a cluster;
 //! - [`evidence`]: what a report says each runtime needs;
 //! - [`containerd`], [`crio`], [`runsc_toml`], [`node`]: enabling the handler on a node;
-//! - [`runtimeclass`], [`pods`], [`workloads`], [`workload`], [`policy`]: the cluster
-//!   objects;
+//! - [`runtimeclass`], [`pods`], [`workloads`], [`workload`]: the cluster objects;
+//! - [`policy`], [`policy_kyverno`]: a namespace's default sandbox, as built-in admission
+//!   policies or as a Kyverno ClusterPolicy;
 //! - [`yaml`]: reading and writing manifests, checked against the real API types;
 //! - [`audit`]: what a pod spec lacks in hardening and what a sandbox will break;
 //! - [`recommend`]: which runtime fits a threat model, the nodes and the workload;
@@ -22,6 +23,7 @@ pub mod evidence;
 pub mod node;
 pub mod pods;
 pub mod policy;
+pub mod policy_kyverno;
 pub mod runsc_toml;
 pub mod runtimeclass;
 pub mod sandbox;
