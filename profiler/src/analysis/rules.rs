@@ -4,8 +4,8 @@
 //! summed and the first one shown. Signatures no rule matches are handed back for the
 //! caller to judge by the syscall's overall support.
 //!
-//! Matching is memoised on the fields the syscall's rules look at, so a profile with a
-//! million signatures that differ only in fields no rule reads costs one match.
+//! Syscalls without rules for the runtime are not matched at all, so the long tail of
+//! a large profile (paths of syscalls no rule names) costs one lookup per syscall.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -112,19 +112,8 @@ impl<'a, 'p> Judge<'a, 'p> {
                 None => judged.uncaptured = true,
             }
         } else {
-            // The fields any rule of this syscall reads; signatures equal on them are
-            // decided alike.
-            let read: BTreeSet<&str> = rules
-                .iter()
-                .flat_map(|rule| rule.when.keys().map(String::as_str))
-                .collect();
-            let mut memo: HashMap<Vec<Option<&FieldValue>>, Option<&'a ArgRule>> = HashMap::new();
             for &sig in signatures {
-                let key: Vec<Option<&FieldValue>> =
-                    read.iter().map(|field| sig.fields.get(*field)).collect();
-                let rule = *memo
-                    .entry(key)
-                    .or_insert_with(|| self.decide(runtime, used.name, &sig.fields));
+                let rule = self.decide(runtime, used.name, &sig.fields);
                 let Some(rule) = rule else {
                     judged.unmatched.push(sig);
                     continue;
