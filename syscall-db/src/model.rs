@@ -227,6 +227,35 @@ pub struct Source {
     pub symbol: Option<String>,
 }
 
+/// The categories a rule may have: the kinds of finding reports group by.
+pub const RULE_CATEGORIES: [&str; 21] = [
+    "syscall",
+    "socket",
+    "ioctl",
+    "sockopt",
+    "mount",
+    "ptrace",
+    "prctl",
+    "arch_prctl",
+    "namespaces",
+    "device",
+    "bpf",
+    "perf",
+    "io_uring",
+    "keyctl",
+    "seccomp",
+    "madvise",
+    "fcntl",
+    "personality",
+    "proc_path",
+    "sys_path",
+    "dev_path",
+];
+
+/// The path prefixes under which the tracer keeps `user_path` fields; a path condition
+/// outside them can never match.
+pub const USER_PATH_PREFIXES: [&str; 3] = ["/proc", "/sys", "/dev"];
+
 /// An argument-level rule: what a runtime does with a syscall given some of its arguments.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArgRule {
@@ -234,9 +263,9 @@ pub struct ArgRule {
     pub id: String,
     /// Runtime the rule describes.
     pub runtime: Runtime,
-    /// Finding category: `socket`, `ioctl`, `sockopt`, `prctl`, `arch_prctl`, `ptrace`,
-    /// `namespaces`, `mount`, `madvise`, `proc_path`, `sys_path`, `dev_path`, `bpf`,
-    /// `perf`, `io_uring`, `keyctl`, `seccomp`, `personality`, `fcntl`, `device`, …
+    /// Finding category, one of [`RULE_CATEGORIES`]: `socket`, `ioctl`, `sockopt`,
+    /// `prctl`, `ptrace`, `namespaces`, `mount`, `madvise`, `proc_path`, `sys_path`,
+    /// `dev_path`, `bpf`, `device`, … (`syscall` for the call as a whole).
     pub category: String,
     /// Syscalls the rule applies to (names; every one must exist in some arch).
     pub syscalls: Vec<String>,

@@ -39,6 +39,8 @@ const EMBEDDED: &[(&str, &str)] = embed![
     "gvisor/aarch64.toml",
     "gvisor/notes.toml",
     "rules/socket.toml",
+    "rules/sockopt.toml",
+    "rules/ioctl.toml",
 ];
 
 impl Sources {

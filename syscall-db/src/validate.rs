@@ -1,7 +1,8 @@
 //! The database's invariants: every reference resolves (syscalls, errnos, constants,
-//! capture fields, remediations), ids are unique, capture entries fit the tracer's
-//! limits, and provenance is complete. Each broken invariant becomes a [`Problem`]
-//! naming its file and item.
+//! capture fields, remediations of the same runtime), ids are unique, capture entries
+//! fit the tracer's limits, path conditions can match what the tracer keeps, and
+//! provenance is complete (every cited file is listed by its table). Each broken
+//! invariant becomes a [`Problem`] naming its file and item.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -10,7 +11,8 @@ use crate::error::Problem;
 use crate::load::problem;
 use crate::matching::glob_is_valid;
 use crate::model::{
-    Arch, ArgRule, CaptureField, Condition, FieldKind, Outcome, Provenance, RemediationKind, Value,
+    Arch, ArgRule, CaptureField, Condition, FieldKind, Outcome, Provenance, RemediationKind,
+    Runtime, Source, Value, RULE_CATEGORIES, USER_PATH_PREFIXES,
 };
 
 /// At most this many fields per captured syscall (the probe's record has 4 slots).
@@ -44,11 +46,15 @@ pub(crate) fn check(
     v.kata();
     v.captures();
     let mut ids = HashSet::new();
-    for (rule, file) in db.rules.iter().zip(rule_files) {
+    for ((rule, file), &table) in db.rules.iter().zip(rule_files).zip(&db.rule_tables) {
+        let item = format!("rule `{}`", rule.id);
         if !ids.insert(rule.id.as_str()) {
-            v.report(file, format!("rule `{}`", rule.id), "id used twice".into());
+            v.report(file, item.clone(), "id used twice".into());
         }
         v.rule(file, rule);
+        if let Some(provenance) = db.provenance.get(table) {
+            v.sources_listed(file, &item, &rule.sources, std::slice::from_ref(provenance));
+        }
     }
 }
 
@@ -97,6 +103,54 @@ impl Validator<'_> {
                 self.report(file, item.to_owned(), format!("unknown remediation `{id}`"));
             }
         }
+    }
+
+    /// Every remediation a rule or fact of `runtime` points to configures that runtime.
+    fn remediation_runtimes(&mut self, file: &str, item: &str, runtime: Runtime, ids: &[String]) {
+        for id in ids {
+            if let Some(r) = self.db.remediation(id) {
+                if r.runtime != runtime {
+                    self.report(
+                        file,
+                        item.to_owned(),
+                        format!("remediation `{id}` is for {}, not {runtime}", r.runtime),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Every cited upstream file is one of the paths its table's provenance lists, so a
+    /// reference can name the revision it was read at.
+    fn sources_listed(
+        &mut self,
+        file: &str,
+        item: &str,
+        sources: &[Source],
+        tables: &[Provenance],
+    ) {
+        for source in sources {
+            if !tables.iter().any(|p| p.paths.contains(&source.path)) {
+                self.report(
+                    file,
+                    item.to_owned(),
+                    format!(
+                        "source `{}` is not among the paths of its table's provenance",
+                        source.path
+                    ),
+                );
+            }
+        }
+    }
+
+    /// The provenance tables of `runtime`'s upstream project.
+    fn tables_of(&self, runtime: Runtime) -> Vec<Provenance> {
+        self.db
+            .provenance
+            .iter()
+            .filter(|p| p.project.to_ascii_lowercase().contains(runtime.as_str()))
+            .cloned()
+            .collect()
     }
 
     fn constants(&mut self) {
@@ -220,8 +274,10 @@ impl Validator<'_> {
                 _ => {}
             }
             if r.sources.is_empty() {
-                self.report(file, item, "no sources".into());
+                self.report(file, item.clone(), "no sources".into());
             }
+            let tables = self.tables_of(r.runtime);
+            self.sources_listed(file, &item, &r.sources, &tables);
         }
     }
 
@@ -235,12 +291,15 @@ impl Validator<'_> {
                 self.report(file, item.clone(), "id used twice".into());
             }
             self.remediation_ids(file, &item, &fact.remediations);
+            self.remediation_runtimes(file, &item, Runtime::Kata, &fact.remediations);
             for syscall in &fact.syscalls {
                 self.syscall_exists(file, &item, syscall);
             }
             if fact.sources.is_empty() {
-                self.report(file, item, "no sources".into());
+                self.report(file, item.clone(), "no sources".into());
             }
+            let tables = self.tables_of(Runtime::Kata);
+            self.sources_listed(file, &item, &fact.sources, &tables);
         }
     }
 
@@ -347,6 +406,17 @@ impl Validator<'_> {
         if rule.note.trim().is_empty() {
             self.report(file, item.clone(), "empty note".into());
         }
+        if !RULE_CATEGORIES.contains(&rule.category.as_str()) {
+            self.report(
+                file,
+                item.clone(),
+                format!(
+                    "unknown category `{}` (known: {})",
+                    rule.category,
+                    RULE_CATEGORIES.join(", ")
+                ),
+            );
+        }
         match &rule.outcome {
             Outcome::Fails { errno } => self.errno(file, &item, errno),
             Outcome::NeedsConfig { errno } => {
@@ -362,6 +432,7 @@ impl Validator<'_> {
             Outcome::Works | Outcome::Ignored | Outcome::Degraded => {}
         }
         self.remediation_ids(file, &item, &rule.remediations);
+        self.remediation_runtimes(file, &item, rule.runtime, &rule.remediations);
         for syscall in &rule.syscalls {
             self.syscall_exists(file, &item, syscall);
             let arches: Vec<Arch> = if rule.arches.is_empty() {
@@ -432,6 +503,9 @@ impl Validator<'_> {
             );
             return;
         }
+        if field.kind == FieldKind::UserPath {
+            self.path_condition(file, item, condition);
+        }
         for value in values {
             match (value, string) {
                 (Value::Number(n), true) => self.report(
@@ -459,6 +533,50 @@ impl Validator<'_> {
                 }
                 _ => {}
             }
+        }
+    }
+}
+
+impl Validator<'_> {
+    /// A condition on a `user_path` field must be able to match what the tracer keeps:
+    /// a path under one of [`USER_PATH_PREFIXES`], with numbers folded to `#`.
+    fn path_condition(&mut self, file: &str, item: &str, condition: &Condition) {
+        let pattern = match condition {
+            Condition::Eq(Value::Name(p)) | Condition::Prefix(p) | Condition::Glob(p) => p,
+            Condition::In(values) => {
+                for value in values {
+                    self.path_condition(file, item, &Condition::Eq(value.clone()));
+                }
+                return;
+            }
+            Condition::Eq(Value::Number(_)) | Condition::AnyBits(_) => return,
+        };
+        let kept = USER_PATH_PREFIXES.iter().any(|prefix| {
+            pattern
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        });
+        if !kept {
+            self.report(
+                file,
+                item.to_owned(),
+                format!(
+                    "path `{pattern}` is outside {}: the tracer keeps no such path",
+                    USER_PATH_PREFIXES.join(", ")
+                ),
+            );
+        }
+        let numeric = pattern
+            .split(['/', '{', '}', ','])
+            .any(|piece| !piece.is_empty() && piece.bytes().all(|b| b.is_ascii_digit()));
+        if numeric {
+            self.report(
+                file,
+                item.to_owned(),
+                format!(
+                    "path `{pattern}` has a numeric component: the tracer folds numbers to `#`"
+                ),
+            );
         }
     }
 }
