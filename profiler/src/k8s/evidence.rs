@@ -11,7 +11,7 @@ use crate::analysis::finding::{
     RemediationRef, Report, Verdict, VerdictStatus, REPORT_SCHEMA, REPORT_SCHEMA_VERSION,
 };
 use crate::analysis::{self, AnalysisOptions};
-use crate::profile::io as profile_io;
+use crate::profile::{io as profile_io, SyscallProfile};
 
 /// A report read from a file.
 #[derive(Clone, Debug, PartialEq)]
@@ -69,12 +69,24 @@ impl WorkloadEvidence {
             bail!("no profile given");
         }
         let profiles = profile_io::read_many(paths)?;
+        WorkloadEvidence::judge(db, &profiles)
+    }
+
+    /// Judges profiles already read (each named by its file) as
+    /// [`WorkloadEvidence::from_profiles`] does.
+    pub fn judge(
+        db: &Database,
+        profiles: &[(String, SyscallProfile)],
+    ) -> anyhow::Result<WorkloadEvidence> {
+        if profiles.is_empty() {
+            bail!("no profile given");
+        }
         let file = profiles
             .iter()
             .map(|(name, _)| name.as_str())
             .collect::<Vec<_>>()
             .join(", ");
-        let report = analysis::analyze(db, &profiles, &AnalysisOptions::default())
+        let report = analysis::analyze(db, profiles, &AnalysisOptions::default())
             .with_context(|| format!("cannot judge {file}"))?;
         Ok(WorkloadEvidence { file, report })
     }

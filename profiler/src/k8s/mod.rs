@@ -24,6 +24,7 @@ pub mod node;
 pub mod pods;
 pub mod policy;
 pub mod policy_kyverno;
+pub mod recommend;
 pub mod runsc_toml;
 pub mod runtimeclass;
 pub mod sandbox;

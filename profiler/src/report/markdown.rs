@@ -231,7 +231,7 @@ fn code_list(items: &[String]) -> String {
 /// Text on one Markdown line: line breaks become spaces, and characters Markdown would
 /// read as markup (`*`, `_`, `<`, backticks…) are escaped, so a path like
 /// `/proc/*/smaps` or a runsc log excerpt shows as written.
-fn inline(text: &str) -> String {
+pub(crate) fn inline(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -248,7 +248,7 @@ fn inline(text: &str) -> String {
 
 /// As [`inline`], but backticks are kept: for our own phrases that quote a command line
 /// as code (a backtick inside the quoted text becomes `'`).
-fn inline_with_code(text: &str) -> String {
+pub(crate) fn inline_with_code(text: &str) -> String {
     text.split('`')
         .enumerate()
         .map(|(i, part)| if i % 2 == 1 { code(part) } else { inline(part) })
@@ -263,7 +263,7 @@ fn cell(text: &str) -> String {
 
 /// Text inside a backtick code span: on one line, backticks replaced (a code span cannot
 /// escape them) and `|` escaped so tables keep their columns.
-fn code(text: &str) -> String {
+pub(crate) fn code(text: &str) -> String {
     text.replace(['\n', '\r'], " ")
         .replace('`', "'")
         .replace('|', "\\|")

@@ -9,7 +9,7 @@
 //! with [`FailOn`].
 
 mod json;
-mod markdown;
+pub(crate) mod markdown;
 mod table;
 pub mod text;
 
