@@ -63,6 +63,20 @@ pub fn sched_process_exit(ctx: TracePointContext) -> u32 {
     DONE
 }
 
+/// The benchmark's floor: a program that does nothing, on the same raw tracepoints and
+/// attached the same way as `syscalls_sys_enter`. sandprof never attaches it; the
+/// benchmark does, to measure what any syscall tracer pays before doing any work.
+#[raw_tracepoint(tracepoint = "sys_enter")]
+pub fn bench_noop_sys_enter(_ctx: RawTracePointContext) -> u32 {
+    DONE
+}
+
+/// See [`bench_noop_sys_enter`].
+#[raw_tracepoint(tracepoint = "sys_exit")]
+pub fn bench_noop_sys_exit(_ctx: RawTracePointContext) -> u32 {
+    DONE
+}
+
 #[cfg(not(test))]
 #[panic_handler]
 fn panic(_info: &core::panic::PanicInfo) -> ! {
