@@ -41,6 +41,18 @@ const EMBEDDED: &[(&str, &str)] = embed![
     "rules/socket.toml",
     "rules/sockopt.toml",
     "rules/ioctl.toml",
+    "rules/fcntl.toml",
+    "rules/prctl.toml",
+    "rules/ptrace.toml",
+    "rules/namespaces.toml",
+    "rules/mount.toml",
+    "rules/madvise.toml",
+    "rules/personality.toml",
+    "rules/seccomp.toml",
+    "rules/keyctl.toml",
+    "rules/io_uring.toml",
+    "rules/bpf.toml",
+    "rules/syscall.toml",
 ];
 
 impl Sources {
