@@ -53,6 +53,9 @@ const EMBEDDED: &[(&str, &str)] = embed![
     "rules/io_uring.toml",
     "rules/bpf.toml",
     "rules/syscall.toml",
+    "rules/proc.toml",
+    "rules/sys.toml",
+    "rules/dev.toml",
 ];
 
 impl Sources {
