@@ -1,4 +1,8 @@
 //! The tasks behind `cargo xtask`, as a library so their parsers can be tested.
+pub mod cmd;
 pub mod import_gvisor;
 pub mod import_syscalls;
 pub mod output;
+pub mod run;
+pub mod setup;
+pub mod test;

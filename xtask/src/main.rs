@@ -1,17 +1,23 @@
 //! `cargo xtask <task>`: set-up, tests, benchmarks and upstream data import.
 //!
-//! Each task is one module of the `xtask` library with its own clap `Options` and `run`;
-//! add a task by adding a variant here.
+//! Each task is one module of the `xtask` library with its own clap `Options` and a
+//! function that runs it; add a task by adding a variant here.
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use xtask::{import_gvisor, import_syscalls};
+use xtask::{import_gvisor, import_syscalls, run, setup, test};
 
 /// sandprof's maintenance tasks.
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask")]
 enum Task {
+    /// Install what building and testing needs (Debian packages, rust-src, bpf-linker).
+    Setup(setup::Options),
+    /// Set up, build sandprof and run it with the given arguments.
+    Run(run::Options),
+    /// Set up, check formatting and lints, build, and run every test.
+    Test(test::Options),
     /// Regenerate `syscall-db/data/gvisor/<arch>.toml` from a gVisor checkout.
     ImportGvisor(import_gvisor::Options),
     /// Regenerate `syscall-db/data/syscalls/<arch>.toml` from a Linux source tree.
@@ -20,11 +26,14 @@ enum Task {
 
 fn main() -> ExitCode {
     let result = match Task::parse() {
-        Task::ImportGvisor(opts) => import_gvisor::run(opts),
-        Task::ImportSyscalls(opts) => import_syscalls::run(opts),
+        Task::Setup(opts) => setup::run_setup(opts).map(|()| 0),
+        Task::Run(opts) => run::run_sandprof(opts),
+        Task::Test(opts) => test::run_tests(opts).map(|()| 0),
+        Task::ImportGvisor(opts) => import_gvisor::run(opts).map(|()| 0),
+        Task::ImportSyscalls(opts) => import_syscalls::run(opts).map(|()| 0),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
