@@ -56,6 +56,7 @@ const EMBEDDED: &[(&str, &str)] = embed![
     "rules/proc.toml",
     "rules/sys.toml",
     "rules/dev.toml",
+    "rules/kata.toml",
 ];
 
 impl Sources {
