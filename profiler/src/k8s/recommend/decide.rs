@@ -18,6 +18,9 @@ use super::model::{
 };
 use super::workload::WorkloadFacts;
 
+/// The audit's Kata fact about device-plugin resources (passthrough).
+const KATA_DEVICES_FACT: &str = "kata.devices";
+
 /// What the decision is asked for.
 #[derive(Clone, Copy, Debug)]
 pub struct Question<'a> {
@@ -182,6 +185,7 @@ fn compatibility(choice: Choice, q: &Question<'_>) -> Compatibility {
     let mut basis = Vec::new();
     let mut configuration = BTreeSet::new();
     let mut blockers = BTreeSet::new();
+    let mut refs: Vec<&RemediationRef> = Vec::new();
     for named in &facts.reports {
         let Some(v) = named.verdict(runtime) else {
             continue;
@@ -196,6 +200,7 @@ fn compatibility(choice: Choice, q: &Question<'_>) -> Compatibility {
             },
         );
         configuration.extend(v.configuration.iter().map(configuration_line));
+        refs.extend(&v.configuration);
         blockers.extend(v.blockers.iter().cloned());
     }
     if basis.is_empty() {
@@ -211,14 +216,17 @@ fn compatibility(choice: Choice, q: &Question<'_>) -> Compatibility {
                 sources::GVISOR
             ));
         }
-        if q.gpu {
+        let has_nvproxy = refs.iter().any(|r| r.flag.as_deref() == Some("--nvproxy"));
+        if q.gpu && !has_nvproxy {
             configuration.insert(format!(
                 "runsc --nvproxy on a supported driver ({} {GVISOR_GPU})",
                 sources::GVISOR
             ));
         }
     }
-    if choice == Choice::Kata && q.gpu {
+    // The manifests' audit already asks for passthrough when they request the device.
+    let has_passthrough = refs.iter().any(|r| r.id.starts_with(KATA_DEVICES_FACT));
+    if choice == Choice::Kata && q.gpu && !has_passthrough {
         configuration.insert(format!(
             "GPU passthrough through VFIO ({} {KATA_GPU})",
             sources::KATA
