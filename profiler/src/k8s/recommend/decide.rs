@@ -18,9 +18,6 @@ use super::model::{
 };
 use super::workload::WorkloadFacts;
 
-/// The audit's Kata fact about device-plugin resources (passthrough).
-const KATA_DEVICES_FACT: &str = "kata.devices";
-
 /// What the decision is asked for.
 #[derive(Clone, Copy, Debug)]
 pub struct Question<'a> {
@@ -224,9 +221,8 @@ fn compatibility(choice: Choice, q: &Question<'_>) -> Compatibility {
             ));
         }
     }
-    // The manifests' audit already asks for passthrough when they request the device.
-    let has_passthrough = refs.iter().any(|r| r.id.starts_with(KATA_DEVICES_FACT));
-    if choice == Choice::Kata && q.gpu && !has_passthrough {
+    // When the manifests request the GPU, their audit already says how Kata gets it.
+    if choice == Choice::Kata && q.gpu && facts.gpu_requests.is_empty() {
         configuration.insert(format!(
             "GPU passthrough through VFIO ({} {KATA_GPU})",
             sources::KATA
