@@ -336,7 +336,10 @@ mod tests {
             wrap("one two three four", 9),
             ["one two", "  three", "  four"]
         );
-        assert_eq!(wrap("abcdefghijkl xy", 6), ["abcdef", "  ghij", "  kl", "  xy"]);
+        assert_eq!(
+            wrap("abcdefghijkl xy", 6),
+            ["abcdef", "  ghij", "  kl", "  xy"]
+        );
         assert_eq!(wrap("", 6), [""]);
     }
 }
