@@ -388,21 +388,40 @@ impl Context<'_> {
             .matching_rules(Runtime::Gvisor, self.arch, &name, &fields)
             .first()
         {
-            let severity =
-                match outcome::judge(self.db, &rule.outcome, &rule.remediations, self.flags) {
-                    Judgement::Fine => Severity::Info,
-                    Judgement::Finding(s) => s,
-                    Judgement::Configured(_) => Severity::Info,
-                };
+            let judged = outcome::judge(self.db, &rule.outcome, &rule.remediations, self.flags);
+            let reported = |phrase: String| format!("{described} {phrase} (runsc reported it)");
+            let (severity, title, effect) = match judged {
+                // The log is evidence the rule does not cover this call: say so rather
+                // than call it working.
+                Judgement::Fine => (
+                    Severity::Degraded,
+                    format!(
+                        "{described} was refused by runsc, though the database expects it \
+                         to work"
+                    ),
+                    format!(
+                        "runsc reported this call unsupported, while the database rule {} \
+                         says it works: arguments the rule does not look at decide. {}",
+                        rule.id, rule.note
+                    ),
+                ),
+                Judgement::Finding(severity) => (
+                    severity,
+                    reported(outcome::phrase(&rule.outcome)),
+                    rule.note.clone(),
+                ),
+                Judgement::Configured(_) => (
+                    Severity::Info,
+                    reported(outcome::phrase(&rule.outcome)),
+                    rule.note.clone(),
+                ),
+            };
             return Some(Finding {
                 runtime: Runtime::Gvisor,
                 severity,
                 category: dbref::category(&rule.category),
-                title: format!(
-                    "{described} {} (runsc reported it)",
-                    outcome::phrase(&rule.outcome)
-                ),
-                effect: rule.note.clone(),
+                title,
+                effect,
                 evidence,
                 remediations: dbref::remediation_refs(self.db, &rule.remediations),
                 reference: dbref::rule_reference(self.db, rule),

@@ -36,7 +36,8 @@ struct Field {
 /// The capture spec, prepared for strace text.
 #[derive(Debug, Default)]
 pub struct CaptureSpec {
-    by_syscall: FxHashMap<String, Vec<Field>>,
+    /// Fields per syscall, with the highest argument index they read.
+    by_syscall: FxHashMap<String, (Vec<Field>, usize)>,
     constants: FxHashMap<(String, String), u64>,
     /// Every constant by name alone; `None` when groups disagree on its value.
     by_name: FxHashMap<String, Option<u64>>,
@@ -71,7 +72,7 @@ impl CaptureSpec {
 
     /// Adds one syscall's capture (tests build specs by hand).
     pub fn add(&mut self, capture: &Capture) {
-        let fields = capture
+        let fields: Vec<Field> = capture
             .fields
             .iter()
             .map(|f| Field {
@@ -97,7 +98,9 @@ impl CaptureSpec {
                 },
             })
             .collect();
-        self.by_syscall.insert(capture.syscall.clone(), fields);
+        let last_arg = fields.iter().map(|f| f.arg).max().unwrap_or(0);
+        self.by_syscall
+            .insert(capture.syscall.clone(), (fields, last_arg));
     }
 
     /// Adds a constant (tests).
@@ -123,10 +126,16 @@ impl CaptureSpec {
     /// has none. An argument the list lacks (a line cut short) makes its field
     /// incomplete.
     pub fn read(&self, syscall: &str, arg_text: &[u8]) -> Option<Captured> {
-        let fields = self.by_syscall.get(syscall)?;
+        let (fields, last_arg) = self.by_syscall.get(syscall)?;
         let mut out = Captured::default();
         let mut list: [Option<&[u8]>; 6] = [None; 6];
-        for (slot, arg) in list.iter_mut().zip(args::split(arg_text)) {
+        // Split only as far as the last field's argument: the rest may be a long
+        // structure or buffer dump.
+        for (slot, arg) in list
+            .iter_mut()
+            .zip(args::split(arg_text))
+            .take(last_arg + 1)
+        {
             *slot = Some(arg);
         }
         for field in fields {

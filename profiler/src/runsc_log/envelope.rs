@@ -60,7 +60,7 @@ pub struct Envelope<'a> {
     /// Level.
     pub level: Level,
     /// Timestamp as written (`0102 15:04:05.123456` for text, RFC 3339 for JSON).
-    pub time: Cow<'a, str>,
+    pub time: Cow<'a, [u8]>,
     /// The message, without the `file:line] ` source prefix. For JSON this may hold
     /// several lines (a traceback); the first is the message proper.
     pub message: Cow<'a, [u8]>,
@@ -78,37 +78,40 @@ pub fn parse_text(line: &[u8]) -> Option<Envelope<'_>> {
         b'F' => Level::Fatal,
         _ => return None,
     };
-    if line.len() < 24 || !is_glog_stamp(&line[1..21]) || line[21] != b' ' {
+    if line.len() < 24 || !is_glog_stamp(&line[1..22]) {
         return None;
     }
     // threadid: space-padded decimal, then one space.
-    let rest = &line[22..];
-    let digits_start = rest.iter().position(|&b| b != b' ')?;
-    let rest = &rest[digits_start..];
-    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-    if digits == 0 || rest.get(digits) != Some(&b' ') {
+    let mut i = 22;
+    while line.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    let digits_start = i;
+    while line.get(i).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+    }
+    if i == digits_start || line.get(i) != Some(&b' ') {
         return None;
     }
-    let rest = &rest[digits + 1..];
-    let message = strip_source(rest)?;
-    // Checked ASCII above, so this cannot fail.
-    let time = std::str::from_utf8(&line[1..21]).ok()?;
+    let message = strip_source(&line[i + 1..])?;
     Some(Envelope {
         encoding: Encoding::Text,
         level,
-        time: Cow::Borrowed(time),
+        time: Cow::Borrowed(&line[1..21]),
         message: Cow::Borrowed(message),
     })
 }
 
-/// `mmdd hh:mm:ss.uuuuuu`.
+/// `mmdd hh:mm:ss.uuuuuu ` (with the space after it), checked position by position.
 fn is_glog_stamp(s: &[u8]) -> bool {
-    const SHAPE: &[u8; 20] = b"dddd dd:dd:dd.dddddd";
-    s.len() == SHAPE.len()
-        && s.iter().zip(SHAPE).all(|(&c, &want)| match want {
-            b'd' => c.is_ascii_digit(),
-            _ => c == want,
-        })
+    const DIGITS: [usize; 16] = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 16, 17, 18, 19];
+    s.len() == 21
+        && s[4] == b' '
+        && s[7] == b':'
+        && s[10] == b':'
+        && s[13] == b'.'
+        && s[20] == b' '
+        && DIGITS.iter().all(|&i| s[i].is_ascii_digit())
 }
 
 /// Strips `file:line] ` from the start of a message; `None` if it is not there.
@@ -184,7 +187,11 @@ pub fn parse_json(line: &[u8]) -> Result<Envelope<'_>, JsonProblem> {
     Ok(Envelope {
         encoding,
         level,
-        time: parsed.time.unwrap_or(Cow::Borrowed("")),
+        time: match parsed.time {
+            Some(Cow::Borrowed(t)) => Cow::Borrowed(t.as_bytes()),
+            Some(Cow::Owned(t)) => Cow::Owned(t.into_bytes()),
+            None => Cow::Borrowed(&b""[..]),
+        },
         message,
     })
 }
@@ -200,7 +207,7 @@ mod tests {
                 .unwrap();
         assert_eq!(env.encoding, Encoding::Text);
         assert_eq!(env.level, Level::Info);
-        assert_eq!(env.time, "0102 15:04:05.123456");
+        assert_eq!(&*env.time, b"0102 15:04:05.123456");
         assert_eq!(&*env.message, b"[   1:   1] sh E getpid()");
     }
 
@@ -233,7 +240,7 @@ mod tests {
         .unwrap();
         assert_eq!(env.encoding, Encoding::Json);
         assert_eq!(env.level, Level::Info);
-        assert_eq!(env.time, "2024-01-02T15:04:05.123456789Z");
+        assert_eq!(&*env.time, b"2024-01-02T15:04:05.123456789Z");
         assert_eq!(&*env.message, b"Unsupported syscall x");
 
         let env = parse_json(

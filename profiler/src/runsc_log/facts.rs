@@ -377,10 +377,12 @@ pub fn is_refusal(errno: u16) -> bool {
     )
 }
 
+/// A call entered and not yet returned. Kept for every running thread, so it holds
+/// no heap data: the syscall by interned id, its arguments cut to a fixed size.
 #[derive(Clone, Debug)]
 struct InFlight {
-    syscall: SyscallId,
-    args: String,
+    name_id: u32,
+    args: Inline<120>,
     at: Where,
 }
 
@@ -396,6 +398,8 @@ pub struct FactsBuilder<'s> {
     /// Interned syscall names (as `name` or `sys_N`) and task names, so the per-line
     /// lookup borrows the line's bytes instead of allocating a key.
     names: FxHashMap<Box<[u8]>, u32>,
+    /// `names` by id.
+    name_list: Vec<SyscallId>,
     comms: FxHashMap<Box<[u8]>, u32>,
     call_index: FxHashMap<(u32, u32, FieldValues), usize>,
     event_index: FxHashMap<EventKind, usize>,
@@ -414,6 +418,7 @@ impl<'s> FactsBuilder<'s> {
             spec,
             facts: LogFacts::default(),
             names: FxHashMap::default(),
+            name_list: Vec::new(),
             comms: FxHashMap::default(),
             call_index: FxHashMap::default(),
             event_index: FxHashMap::default(),
@@ -450,11 +455,11 @@ impl<'s> FactsBuilder<'s> {
     }
 
     /// Notes a line's timestamp (the first and last are kept).
-    pub fn note_time(&mut self, time: &str) {
+    pub fn note_time(&mut self, time: &[u8]) {
         if time.is_empty() {
             return;
         }
-        let time = Inline::new(time.as_bytes());
+        let time = Inline::new(time);
         if self.facts.first_time.is_none() {
             self.facts.first_time = Some(time);
         }
@@ -492,24 +497,24 @@ impl<'s> FactsBuilder<'s> {
             self.facts.overflow.tasks += 1;
             return;
         }
+        let Some(name_id) = self.name_id(line.name) else {
+            self.facts.overflow.tasks += 1;
+            return;
+        };
         self.in_flight.insert(
             ids.tid,
             InFlight {
-                syscall: SyscallId::from_name(line.name),
-                args: sample(line.args),
+                name_id,
+                args: Inline::new(line.args),
                 at,
             },
         );
     }
 
-    fn exit(&mut self, ids: TaskIds, line: &StraceLine<'_>, at: Where) {
-        self.in_flight.remove(&ids.tid);
-        let Some(outcome) = line.outcome else {
-            self.facts.truncated_calls += 1;
-            return;
-        };
+    /// The interned id of a syscall name; `None` when the table is full.
+    fn name_id(&mut self, name: SyscallName<'_>) -> Option<u32> {
         let mut number_name = [0u8; 16];
-        let name_bytes: &[u8] = match line.name {
+        let bytes: &[u8] = match name {
             SyscallName::Named(n) => n.as_bytes(),
             SyscallName::Number(n) => {
                 use std::io::Write as _;
@@ -520,10 +525,23 @@ impl<'s> FactsBuilder<'s> {
                 &number_name[..len]
             }
         };
-        let (Some(name_id), Some(comm_id)) = (
-            intern(&mut self.names, name_bytes),
-            intern(&mut self.comms, line.comm),
-        ) else {
+        if let Some(&id) = self.names.get(bytes) {
+            return Some(id);
+        }
+        let id = intern(&mut self.names, bytes)?;
+        self.name_list.push(SyscallId::from_name(name));
+        Some(id)
+    }
+
+    fn exit(&mut self, ids: TaskIds, line: &StraceLine<'_>, at: Where) {
+        self.in_flight.remove(&ids.tid);
+        let Some(outcome) = line.outcome else {
+            self.facts.truncated_calls += 1;
+            return;
+        };
+        let (Some(name_id), Some(comm_id)) =
+            (self.name_id(line.name), intern(&mut self.comms, line.comm))
+        else {
             self.facts.overflow.calls += 1;
             return;
         };
@@ -792,9 +810,9 @@ impl<'s> FactsBuilder<'s> {
     /// one, else its process's last refused call.
     fn process_cause(&mut self, pid: Option<u32>, tid: Option<u32>) -> Option<Cause> {
         let unfinished = tid.and_then(|t| self.in_flight.remove(&t)).map(|f| Cause {
-            syscall: f.syscall,
+            syscall: self.name_list[f.name_id as usize].clone(),
             kind: CauseKind::Unfinished,
-            args: f.args,
+            args: f.args.to_string_lossy(),
             at: f.at,
         });
         let refused = pid

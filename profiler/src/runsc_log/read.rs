@@ -8,7 +8,7 @@ use std::io::Read;
 use anyhow::{bail, Context as _};
 
 use super::capture::CaptureSpec;
-use super::envelope::{self, Envelope, Level};
+use super::envelope::{self, Encoding, Envelope, Level};
 use super::facts::{sample, FactsBuilder, Inline, LogFacts, TerminationKind, Where};
 use super::input::{self, Input};
 use super::message::{self, Message, RuntimeLine};
@@ -123,7 +123,7 @@ impl FileReader {
     /// A line with no envelope: Go runtime output, a continuation, or Cloud Run's
     /// `Container Sandbox: …` text.
     fn bare(&mut self, builder: &mut FactsBuilder<'_>, number: u64, text: &[u8]) {
-        let at = self.at(number, "", None, b"");
+        let at = self.at(number, b"", None, b"");
         match message::runtime_line(text) {
             Some(RuntimeLine::Panic) => {
                 builder.runtime_failure(TerminationKind::Panic, text, at);
@@ -160,8 +160,13 @@ impl FileReader {
         recognised(builder, Some(env.encoding.as_str()));
         builder.note_time(&env.time);
         let message = &*env.message;
-        // JSON keeps a multi-line message (a traceback) in one line.
-        let (first, rest) = match memchr::memchr(b'\n', message) {
+        // JSON keeps a multi-line message (a traceback) in one line; a text line is
+        // one line by construction.
+        let newline = match env.encoding {
+            Encoding::Text => None,
+            Encoding::Json | Encoding::JsonK8s => memchr::memchr(b'\n', message),
+        };
+        let (first, rest) = match newline {
             Some(i) => (&message[..i], Some(&message[i + 1..])),
             None => (message, None),
         };
@@ -198,11 +203,11 @@ impl FileReader {
         }
     }
 
-    fn at(&self, number: u64, time: &str, ids: Option<task::TaskIds>, comm: &[u8]) -> Where {
+    fn at(&self, number: u64, time: &[u8], ids: Option<task::TaskIds>, comm: &[u8]) -> Where {
         Where {
             file: self.file,
             line: number,
-            time: Inline::new(time.as_bytes()),
+            time: Inline::new(time),
             pid: ids.and_then(|i| i.pid),
             tid: ids.map(|i| i.tid),
             comm: Inline::new(comm),

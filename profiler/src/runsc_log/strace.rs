@@ -144,9 +144,14 @@ fn syscall_name(s: &[u8]) -> Option<(SyscallName<'_>, usize)> {
     Some((SyscallName::Named(name), len))
 }
 
-/// Splits `args) = result` at the last ` = ` that is followed by a well-formed result.
+/// Splits `args) = result` at the last `) = `, which must be followed by a well-formed
+/// result (the result itself never contains one).
 fn split_result(body: &[u8]) -> Option<(&[u8], Outcome)> {
-    let at = memchr::memmem::rfind(body, b") = ")?;
+    // The result is a few dozen bytes at the end: scanning back for `=` finds it at
+    // once, where building a substring searcher per line would cost more.
+    let at = memchr::memrchr_iter(b'=', body)
+        .find(|&i| i >= 2 && body[i - 2..i] == *b") " && body.get(i + 1) == Some(&b' '))?
+        - 2;
     let outcome = parse_result(&body[at + 4..])?;
     Some((&body[..at], outcome))
 }
@@ -164,8 +169,9 @@ fn parse_result(s: &[u8]) -> Option<Outcome> {
         decimal(token)?
     };
     let rest = &s[token_len..];
-    if let Some(at) = memchr::memmem::find(rest, b"errno=") {
-        let digits = &rest[at + 6..];
+    let errno_at = memchr::memchr_iter(b'=', rest).find(|&i| i >= 5 && rest[i - 5..i] == *b"errno");
+    if let Some(at) = errno_at {
+        let digits = &rest[at + 1..];
         let n = digits.iter().take_while(|b| b.is_ascii_digit()).count();
         let errno = u16::try_from(decimal(&digits[..n])?).ok()?;
         return Some(Outcome::Failed(errno));
