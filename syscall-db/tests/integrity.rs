@@ -150,3 +150,51 @@ fn unknown_syscalls_suggest_the_nearest_names() {
         56
     );
 }
+
+#[test]
+fn rules_must_fit_their_runtime_provenance_and_the_tracer() {
+    let rule = rule_file(
+        "id = \"t.paths\"\nruntime = \"gvisor\"\ncategory = \"proc-path\"\nsyscalls = [\"openat\"]\nwhen = { path = { glob = \"/proc/1/{status,/etc/passwd}\" } }\noutcome = { kind = \"fails\", errno = \"ENOENT\" }\nremediations = [\"other.runc\"]\nnote = \"n\"",
+    )
+    .replace("sources = [{ path = \"a.go\" }]", "sources = [{ path = \"b.go\" }]");
+    let messages: Vec<String> = problems(Sources::embedded().with_file("rules/test.toml", rule))
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "`rules/test.toml`: rule `t.paths`: unknown category `proc-path` (known: syscall, socket, ioctl, sockopt, mount, ptrace, prctl, arch_prctl, namespaces, device, bpf, perf, io_uring, keyctl, seccomp, madvise, fcntl, personality, proc_path, sys_path, dev_path)",
+            "`rules/test.toml`: rule `t.paths`: remediation `other.runc` is for kata, not gvisor",
+            "`rules/test.toml`: rule `t.paths`: path `/proc/1/{status,/etc/passwd}` has a numeric component: the tracer folds numbers to `#`",
+            "`rules/test.toml`: rule `t.paths`: source `b.go` is not among the paths of its table's provenance",
+        ]
+    );
+    let outside = rule_file(
+        "id = \"t.outside\"\nruntime = \"gvisor\"\ncategory = \"proc_path\"\nsyscalls = [\"openat\"]\nwhen = { path = { prefix = \"/etc/\" } }\noutcome = { kind = \"works\" }\nnote = \"n\"",
+    );
+    let messages: Vec<String> = problems(Sources::embedded().with_file("rules/test.toml", outside))
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        messages,
+        ["`rules/test.toml`: rule `t.outside`: path `/etc/` is outside /proc, /sys, /dev: the tracer keeps no such path"]
+    );
+}
+
+#[test]
+fn capture_masks_name_known_constants() {
+    let captures = Sources::embedded()
+        .text("captures.toml")
+        .unwrap()
+        .replace("CLONE_NEWNS|CLONE_NEWCGROUP|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWUSER|CLONE_NEWPID|CLONE_NEWNET|CLONE_THREAD|CLONE_VM|CLONE_VFORK\"", "CLONE_NEWNS|CLONE_NEWSPACE\"");
+    let messages: Vec<String> = problems(Sources::embedded().with_file("captures.toml", captures))
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        messages,
+        ["`captures.toml`: capture `clone`, field `flags`: mask names `CLONE_NEWSPACE`, which is not a constant"]
+    );
+}
