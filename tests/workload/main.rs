@@ -8,6 +8,7 @@
 use std::ffi::CString;
 use std::io::Write as _;
 use std::os::unix::fs::PermissionsExt as _;
+use std::os::unix::process::ExitStatusExt as _;
 use std::process::exit;
 
 /// Calls of getppid in `all`.
@@ -278,6 +279,32 @@ fn run_i386(path: &std::path::Path) -> i32 {
     status.ok().and_then(|s| s.code()).unwrap_or(-1)
 }
 
+/// `time CMD [ARGS]...`: runs CMD, waits for it, prints its wall time as `X ns` and
+/// exits with its status. Under a tracer that starts this program, the time covers the
+/// traced command alone, not the tracer's start-up or shutdown.
+fn time_command(argv: &[String]) -> i32 {
+    let Some((program, args)) = argv.split_first() else {
+        eprintln!("usage: sandprof-workload time CMD [ARGS]...");
+        return 2;
+    };
+    let start = std::time::Instant::now();
+    let status = std::process::Command::new(program).args(args).status();
+    let elapsed = start.elapsed();
+    match status {
+        Ok(status) => {
+            println!("{} ns", elapsed.as_nanos());
+            status
+                .code()
+                .or_else(|| status.signal().map(|s| 128 + s))
+                .unwrap_or(1)
+        }
+        Err(err) => {
+            eprintln!("sandprof-workload: cannot run {program}: {err}");
+            127
+        }
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let arg = |i: usize| args.get(i).map(String::as_str);
@@ -312,6 +339,7 @@ fn main() {
             let path = std::env::temp_dir().join(format!("sandprof-i386-{}", std::process::id()));
             exit(if run_i386(&path) == 42 { 0 } else { 1 });
         }
+        Some("time") => exit(time_command(args.get(2..).unwrap_or_default())),
         Some("all") => {
             getppid_loop(ALL_GETPPID);
             paths();
@@ -337,7 +365,8 @@ fn main() {
         }
         _ => {
             eprintln!(
-                "usage: sandprof-workload all | getppid N | open-read-close N | chain DEPTH | i386"
+                "usage: sandprof-workload all | getppid N | open-read-close N | chain DEPTH | i386 \
+                 | time CMD [ARGS]..."
             );
             exit(2);
         }
