@@ -1,4 +1,5 @@
 //! The tasks behind `cargo xtask`, as a library so their parsers can be tested.
+pub mod bench;
 pub mod cmd;
 pub mod import_gvisor;
 pub mod import_syscalls;

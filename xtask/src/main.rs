@@ -6,12 +6,15 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use xtask::{import_gvisor, import_syscalls, run, setup, test};
+use xtask::{bench, import_gvisor, import_syscalls, run, setup, test};
 
 /// sandprof's maintenance tasks.
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask")]
 enum Task {
+    /// Measure the tracer's overhead against untraced, no-op eBPF, bpftrace and strace
+    /// runs (root); prints the Markdown section for BENCHMARKS.md.
+    Bench(bench::Options),
     /// Install what building and testing needs (Debian packages, rust-src, bpf-linker).
     Setup(setup::Options),
     /// Set up, build sandprof and run it with the given arguments.
@@ -26,6 +29,7 @@ enum Task {
 
 fn main() -> ExitCode {
     let result = match Task::parse() {
+        Task::Bench(opts) => bench::run(opts).map(|()| 0),
         Task::Setup(opts) => setup::run_setup(opts).map(|()| 0),
         Task::Run(opts) => run::run_sandprof(opts),
         Task::Test(opts) => test::run_tests(opts).map(|()| 0),
