@@ -60,8 +60,11 @@ fn terminations(facts: &LogFacts) -> Vec<(String, u64, Option<String>)> {
         .collect()
 }
 
-/// (syscall, comm, calls, failures as errno×count) per call aggregate, sorted.
-fn calls(facts: &LogFacts) -> Vec<(String, String, u64, Vec<(u16, u64)>)> {
+/// A call aggregate as (syscall, comm, calls, failures as errno×count).
+type CallRow = (String, String, u64, Vec<(u16, u64)>);
+
+/// Every call aggregate, sorted.
+fn calls(facts: &LogFacts) -> Vec<CallRow> {
     let mut out: Vec<_> = facts
         .calls
         .iter()
@@ -563,7 +566,8 @@ fn the_strace_lines_make_a_valid_profile() {
         .map(|e| e.path.as_str())
         .collect();
     assert_eq!(exes, vec!["sh", "netdiag"]);
-    let rows: Vec<(&str, u64, Vec<(&str, u64)>)> = profile
+    type Row<'a> = (&'a str, u64, Vec<(&'a str, u64)>);
+    let rows: Vec<Row<'_>> = profile
         .syscalls
         .iter()
         .map(|r| {
