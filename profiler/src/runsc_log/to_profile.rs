@@ -100,8 +100,13 @@ pub fn to_profile(facts: &LogFacts, db: &Database, arch: Arch, files: Vec<String
             }
         }
     }
-    let time =
-        |t: Option<super::facts::Inline<40>>| t.map(|t| t.to_string_lossy()).unwrap_or_default();
+    // JSON logs stamp lines in RFC 3339, as the profile wants; text logs carry no
+    // year, so their capture has no start or end rather than a made-up one.
+    let time = |t: Option<super::facts::Inline<40>>| {
+        t.map(|t| t.to_string_lossy())
+            .filter(|t| is_rfc3339(t))
+            .unwrap_or_default()
+    };
     let mut profile = SyscallProfile {
         schema: SCHEMA.to_owned(),
         schema_version: SCHEMA_VERSION,
@@ -151,6 +156,17 @@ pub fn to_profile(facts: &LogFacts, db: &Database, arch: Arch, files: Vec<String
         profile,
         left_out: left_out.into_iter().collect(),
     }
+}
+
+/// `2026-11-22T15:04:05…`: the shape of an RFC 3339 timestamp's date and time.
+fn is_rfc3339(t: &str) -> bool {
+    let b = t.as_bytes();
+    b.len() >= 20
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[13] == b':'
 }
 
 fn errno_counts(db: &Database, stat: &CallStat) -> ErrnoCounts {
