@@ -53,10 +53,7 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
     host::check_privileges_and_cpus()?;
     let programs = host::programs(opts.no_build)?;
     let machine = Machine::describe()?;
-    let scratch = tempfile::Builder::new()
-        .prefix("sandprof-bench-")
-        .tempdir()
-        .context("failed to create a scratch directory")?;
+    let scratch = host::scratch_dir()?;
     let sizes = Sizes {
         getppid: opts.getppid,
         strace_getppid: opts.strace_getppid,

@@ -59,6 +59,35 @@ pub fn check_privileges_and_cpus() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Where the workloads' files go: a tmpfs, so that writing the tar archive and reading
+/// the tree cost memory bandwidth only, not disk writeback that other processes share.
+const SCRATCH_PARENT: &str = "/dev/shm";
+/// `TMPFS_MAGIC` from `linux/magic.h`.
+const TMPFS_MAGIC: libc::c_long = 0x0102_1994;
+
+/// A fresh scratch directory on tmpfs, removed when dropped.
+pub fn scratch_dir() -> anyhow::Result<tempfile::TempDir> {
+    let parent = std::ffi::CString::new(SCRATCH_PARENT).context("path with a NUL byte")?;
+    // SAFETY: statfs is plain data; all-zero is a valid value.
+    let mut fs: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `parent` is a valid C string and `fs` is valid for writes.
+    if unsafe { libc::statfs(parent.as_ptr(), &mut fs) } != 0 {
+        return Err(std::io::Error::last_os_error())
+            .with_context(|| format!("failed to stat the file system of {SCRATCH_PARENT}"));
+    }
+    if fs.f_type != TMPFS_MAGIC {
+        bail!(
+            "{SCRATCH_PARENT} is not a tmpfs (file system type {:#x}): the benchmark keeps \
+             its files there so that disk writeback does not add noise",
+            fs.f_type
+        );
+    }
+    tempfile::Builder::new()
+        .prefix("sandprof-bench-")
+        .tempdir_in(SCRATCH_PARENT)
+        .with_context(|| format!("failed to create a scratch directory in {SCRATCH_PARENT}"))
+}
+
 /// The workspace root (this crate's parent directory).
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
