@@ -6,6 +6,7 @@
 use std::io::{self, Write};
 
 use tabled::builder::Builder;
+use tabled::grid::util::string::get_line_width;
 use tabled::settings::object::Columns;
 use tabled::settings::{Modify, Style, Width};
 
@@ -111,7 +112,10 @@ fn findings_table(findings: &[&Finding]) -> String {
         builder.push_record([
             text::runtime_name(finding.runtime).to_owned(),
             text::category_name(finding.category).to_owned(),
-            format!("{}\n{}", finding.title, finding.effect),
+            wrap_lines(
+                &format!("{}\n{}", finding.title, finding.effect),
+                FINDING_WIDTH,
+            ),
             finding.evidence.calls.to_string(),
             first,
             text::first_fix(finding),
@@ -120,10 +124,59 @@ fn findings_table(findings: &[&Finding]) -> String {
     builder
         .build()
         .with(Style::sharp())
-        .with(Modify::new(Columns::one(2)).with(Width::wrap(FINDING_WIDTH).keep_words(true)))
         .with(Modify::new(Columns::one(4)).with(Width::wrap(28).keep_words(true)))
         .with(Modify::new(Columns::one(5)).with(Width::wrap(24).keep_words(true)))
         .to_string()
+}
+
+/// Wraps each line of `text` at word boundaries to at most `width` columns; a word wider
+/// than that is cut. tabled's own word wrapping treats the whole cell as one paragraph
+/// and so misplaces breaks after an embedded newline (the title/effect boundary).
+fn wrap_lines(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / width);
+    for (n, line) in text.split('\n').enumerate() {
+        if n > 0 {
+            out.push('\n');
+        }
+        let mut used = 0;
+        for word in line.split(' ').filter(|word| !word.is_empty()) {
+            let mut word = word;
+            let mut word_width = get_line_width(word);
+            if used > 0 && used + 1 + word_width <= width {
+                out.push(' ');
+                used += 1;
+            } else if used > 0 {
+                out.push('\n');
+                used = 0;
+            }
+            // Here the line is empty: a word too wide for a line of its own is cut.
+            while word_width > width {
+                let (head, tail) = split_at_width(word, width);
+                out.push_str(head);
+                out.push('\n');
+                word = tail;
+                word_width = get_line_width(word);
+            }
+            out.push_str(word);
+            used += word_width;
+        }
+    }
+    out
+}
+
+/// Splits `word` after as many characters as fit in `width` columns (at least one).
+fn split_at_width(word: &str, width: usize) -> (&str, &str) {
+    let mut end = 0;
+    let mut used = 0;
+    for (i, c) in word.char_indices() {
+        let w = get_line_width(c.encode_utf8(&mut [0; 4]));
+        if used + w > width && end > 0 {
+            break;
+        }
+        used += w;
+        end = i + c.len_utf8();
+    }
+    word.split_at(end)
 }
 
 const RED_BOLD: &str = "\x1b[1;31m";
@@ -159,5 +212,27 @@ impl Paint {
 
     fn bold(&self, text: &str) -> String {
         self.paint(BOLD, text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wraps_each_line_on_its_own() {
+        assert_eq!(
+            wrap_lines("a title that wraps\nWith --net-raw set, this works.", 12),
+            "a title that\nwraps\nWith\n--net-raw\nset, this\nworks."
+        );
+    }
+
+    #[test]
+    fn cuts_words_wider_than_a_line() {
+        assert_eq!(
+            wrap_lines("see /proc/self/smaps", 8),
+            "see\n/proc/se\nlf/smaps"
+        );
+        assert_eq!(wrap_lines("", 8), "");
     }
 }
