@@ -1,0 +1,63 @@
+//! Any bytes as a runsc log: each line through the envelope, task-prefix, strace,
+//! argument and message parsers on its own, then the whole input through the reader,
+//! the facts and the analysis. Nothing a log contains may panic.
+
+#![no_main]
+
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use sandprof::analysis::runsc::analyze_logs;
+use sandprof::analysis::RunscFlags;
+use sandprof::runsc_log::capture::CaptureSpec;
+use sandprof::runsc_log::facts::FactsBuilder;
+use sandprof::runsc_log::read::read_one;
+use sandprof::runsc_log::{args, envelope, message, strace, task};
+use syscall_db::{Arch, Database};
+
+fn spec() -> &'static CaptureSpec {
+    static SPEC: OnceLock<CaptureSpec> = OnceLock::new();
+    SPEC.get_or_init(|| CaptureSpec::from_database(Database::get(), Arch::X86_64))
+}
+
+fn each_parser(line: &[u8]) {
+    let _ = message::runtime_line(line);
+    let _ = message::classify(line);
+    let message = match envelope::parse_text(line) {
+        Some(env) => env.message.into_owned(),
+        None => match envelope::parse_json(line) {
+            Ok(env) => env.message.into_owned(),
+            Err(_) => line.to_vec(),
+        },
+    };
+    let rest = match task::parse_prefix(&message) {
+        Some((_, rest)) => rest,
+        None => &message[..],
+    };
+    let _ = message::classify(rest);
+    if let Some(call) = strace::parse(rest) {
+        for arg in args::split(call.args) {
+            let _ = args::integer(arg);
+            let _ = args::symbols(arg);
+            let _ = args::path(arg);
+            let _ = args::sockaddr_family(arg);
+        }
+        if let strace::SyscallName::Named(name) = call.name {
+            let _ = spec().read(name, call.args);
+        }
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    for line in data.split(|&b| b == b'\n') {
+        each_parser(line);
+    }
+    let mut builder = FactsBuilder::new(spec());
+    // A foreign file is an error, not a panic; either way nothing more to check.
+    if read_one(&mut builder, "fuzz.boot.txt".to_owned(), None, data).is_err() {
+        return;
+    }
+    let facts = builder.finish();
+    let names = vec!["fuzz.boot.txt".to_owned()];
+    let _ = analyze_logs(Database::get(), &facts, Arch::X86_64, names, &RunscFlags::none());
+});
