@@ -291,6 +291,98 @@ fn socket_rules_judge_by_domain_and_type() {
 }
 
 #[test]
+fn values_are_named_in_the_context_of_their_call() {
+    let mut p = profile(&[
+        ("/usr/sbin/udevd", elf64()),
+        ("/usr/bin/tls-proxy", elf64()),
+    ]);
+    call(&mut p, 0, "socket", 1, &[]);
+    call(&mut p, 1, "setsockopt", 1, &[]);
+    // Protocol 15 of AF_NETLINK is NETLINK_KOBJECT_UEVENT, not an IPPROTO_* number.
+    signature(
+        &mut p,
+        0,
+        "socket",
+        &[
+            ("domain", FieldValue::Int(16)),
+            ("type", FieldValue::Int(2)),
+            ("protocol", FieldValue::Int(15)),
+        ],
+        1,
+    );
+    // Option 31 is TCP_ULP at SOL_TCP (and SO_PEERSEC at SOL_SOCKET).
+    signature(
+        &mut p,
+        1,
+        "setsockopt",
+        &[
+            ("level", FieldValue::Int(6)),
+            ("optname", FieldValue::Int(31)),
+        ],
+        1,
+    );
+    let report = report_of(&p, "");
+    assert_eq!(
+        summary(&report),
+        vec![
+            (
+                Runtime::Gvisor,
+                Severity::Degraded,
+                "socket(domain=AF_NETLINK, protocol=NETLINK_KOBJECT_UEVENT) works in a reduced \
+                 way"
+                .to_owned(),
+                "gvisor.socket.netlink-uevent".to_owned()
+            ),
+            (
+                Runtime::Gvisor,
+                Severity::Degraded,
+                "setsockopt(level=SOL_TCP, optname=TCP_ULP) is accepted but has no effect"
+                    .to_owned(),
+                "gvisor.sockopt.tcp-ulp".to_owned()
+            ),
+        ]
+    );
+    let shown = |i: usize| -> Vec<(String, String, Option<String>)> {
+        report.findings[i]
+            .evidence
+            .args
+            .iter()
+            .map(|a| (a.name.clone(), a.raw.clone(), a.symbol.clone()))
+            .collect()
+    };
+    assert_eq!(
+        shown(1),
+        vec![
+            (
+                "level".to_owned(),
+                "6".to_owned(),
+                Some("SOL_TCP".to_owned())
+            ),
+            (
+                "optname".to_owned(),
+                "31".to_owned(),
+                Some("TCP_ULP".to_owned())
+            ),
+        ]
+    );
+    assert_eq!(
+        shown(0),
+        vec![
+            (
+                "domain".to_owned(),
+                "16".to_owned(),
+                Some("AF_NETLINK".to_owned())
+            ),
+            (
+                "protocol".to_owned(),
+                "15".to_owned(),
+                Some("NETLINK_KOBJECT_UEVENT".to_owned())
+            ),
+        ]
+    );
+}
+
+#[test]
 fn runsc_flags_turn_needs_config_into_configured() {
     let mut p = profile(&[("/usr/bin/ping", elf64())]);
     call(&mut p, 0, "socket", 1, &[]);

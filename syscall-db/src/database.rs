@@ -6,8 +6,8 @@ use std::sync::OnceLock;
 use crate::error::Error;
 use crate::matching;
 use crate::model::{
-    Arch, ArgRule, Capture, Constant, FieldValues, GvisorSyscall, KataFact, Provenance,
-    Remediation, Runtime, Syscall,
+    Arch, ArgRule, Capture, Constant, FieldNaming, FieldValue, FieldValues, GvisorSyscall,
+    KataFact, Provenance, Remediation, Runtime, Syscall,
 };
 use crate::sources::Sources;
 use crate::suggest;
@@ -26,6 +26,8 @@ pub struct Database {
     pub(crate) remediations: Vec<Remediation>,
     pub(crate) kata: Vec<KataFact>,
     pub(crate) captures: Vec<Capture>,
+    /// Fields named by another field's value (captures.toml `[[naming]]`).
+    pub(crate) namings: Vec<FieldNaming>,
     pub(crate) constants: BTreeMap<String, Vec<Constant>>,
     pub(crate) provenance: Vec<Provenance>,
 }
@@ -181,6 +183,37 @@ impl Database {
             .find(|f| f.name == field)?
             .names
             .as_deref()
+    }
+
+    /// The constant group naming the value of `field` in a call of `syscall` whose
+    /// captured fields are `fields`: the group the value of another field selects, when a
+    /// [`FieldNaming`] says so (`optname` by `level`, a socket `protocol` by `domain`),
+    /// else the field's own group.
+    pub fn value_group(
+        &self,
+        arch: Arch,
+        syscall: &str,
+        field: &str,
+        fields: &FieldValues,
+    ) -> Option<&str> {
+        let selected = self
+            .namings
+            .iter()
+            .filter(|n| n.field == field && n.syscalls.iter().any(|s| s == syscall))
+            .find_map(|naming| {
+                let FieldValue::Int(value) = fields.get(&naming.by)? else {
+                    return None;
+                };
+                let by_group = self.field_group(syscall, &naming.by)?;
+                let name = self.constant_name(by_group, *value, arch)?;
+                naming.groups.get(name).map(String::as_str)
+            });
+        selected.or_else(|| self.field_group(syscall, field))
+    }
+
+    /// Every field naming, in file order.
+    pub fn field_namings(&self) -> &[FieldNaming] {
+        &self.namings
     }
 
     /// The value of a symbolic name in a rule: looked up in `group` (the field's group)

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    ArgRule, Capture, Constant, GvisorStatus, KataFact, Provenance, Remediation, Syscall,
+    ArgRule, Capture, Constant, FieldNaming, GvisorStatus, KataFact, Provenance, Remediation,
+    Syscall,
 };
 
 /// `database.toml`: the data set's own version.
@@ -122,6 +123,8 @@ pub(crate) struct CapturesFile {
     pub provenance: Provenance,
     #[serde(default)]
     pub capture: Vec<Capture>,
+    #[serde(default)]
+    pub naming: Vec<FieldNaming>,
 }
 
 /// `constants.toml`: named ABI constants, by group.

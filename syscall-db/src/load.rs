@@ -78,6 +78,7 @@ pub(crate) fn load(sources: &Sources) -> Result<Database, Error> {
         remediations: parsed.remediations.remediation,
         kata: parsed.kata.fact,
         captures: parsed.captures.capture,
+        namings: parsed.captures.naming,
         constants: parsed.constants.groups,
         provenance,
     };

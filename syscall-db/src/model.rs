@@ -393,6 +393,22 @@ pub struct CaptureField {
     pub names: Option<String>,
 }
 
+/// A captured field whose values are named by another field of the same call: option
+/// numbers repeat across `setsockopt` levels, protocol numbers across socket domains.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldNaming {
+    /// Syscalls whose captures have both fields.
+    pub syscalls: Vec<String>,
+    /// The field named, e.g. `optname`.
+    pub field: String,
+    /// The field that selects the group, e.g. `level`; its own group names its values.
+    pub by: String,
+    /// Group to name `field` with, by the name of `by`'s value (`SOL_TCP = "sol_tcp"`).
+    /// Values of `by` not listed leave `field` to its own group, if it has one.
+    pub groups: BTreeMap<String, String>,
+}
+
 /// Which arguments of a syscall the tracer records.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Capture {

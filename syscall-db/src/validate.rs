@@ -11,8 +11,8 @@ use crate::error::Problem;
 use crate::load::problem;
 use crate::matching::glob_is_valid;
 use crate::model::{
-    Arch, ArgRule, CaptureField, Condition, FieldKind, Outcome, Provenance, RemediationKind,
-    Runtime, Source, Value, RULE_CATEGORIES, USER_PATH_PREFIXES,
+    Arch, ArgRule, CaptureField, Condition, FieldKind, FieldNaming, Outcome, Provenance,
+    RemediationKind, Runtime, Source, Value, RULE_CATEGORIES, USER_PATH_PREFIXES,
 };
 
 /// At most this many fields per captured syscall (the probe's record has 4 slots).
@@ -338,6 +338,63 @@ impl Validator<'_> {
                     self.report(file, item.clone(), "field name used twice".into());
                 }
                 self.capture_field(file, &item, field);
+            }
+        }
+        for naming in &db.namings {
+            self.naming(file, naming);
+        }
+    }
+
+    /// A field naming refers to captured fields of each of its syscalls, its `by` field
+    /// has a group holding every key, and every group it selects exists.
+    fn naming(&mut self, file: &str, naming: &FieldNaming) {
+        let db = self.db;
+        let item = format!("naming of `{}` by `{}`", naming.field, naming.by);
+        if naming.syscalls.is_empty() || naming.groups.is_empty() {
+            self.report(file, item.clone(), "names no syscall or no group".into());
+        }
+        for syscall in &naming.syscalls {
+            let Some(capture) = db.capture(syscall) else {
+                self.report(file, item.clone(), format!("`{syscall}` is not captured"));
+                continue;
+            };
+            for wanted in [&naming.field, &naming.by] {
+                if !capture.fields.iter().any(|f| &f.name == wanted) {
+                    self.report(
+                        file,
+                        item.clone(),
+                        format!("`{syscall}` has no captured field `{wanted}`"),
+                    );
+                }
+            }
+            let Some(by_group) = db.field_group(syscall, &naming.by) else {
+                self.report(
+                    file,
+                    item.clone(),
+                    format!(
+                        "field `{}` of `{syscall}` names no constant group",
+                        naming.by
+                    ),
+                );
+                continue;
+            };
+            for key in naming.groups.keys() {
+                if !db.constants(by_group).iter().any(|c| &c.name == key) {
+                    self.report(
+                        file,
+                        item.clone(),
+                        format!("`{key}` is not a constant of group `{by_group}`"),
+                    );
+                }
+            }
+        }
+        for group in naming.groups.values() {
+            if db.constants(group).is_empty() {
+                self.report(
+                    file,
+                    item.clone(),
+                    format!("unknown constant group `{group}`"),
+                );
             }
         }
     }

@@ -198,3 +198,74 @@ fn capture_masks_name_known_constants() {
         ["`captures.toml`: capture `clone`, field `flags`: mask names `CLONE_NEWSPACE`, which is not a constant"]
     );
 }
+
+#[test]
+fn field_namings_select_groups_by_the_other_field() {
+    use syscall_db::{FieldValue, FieldValues};
+    let db = Database::get();
+    let fields = |pairs: &[(&str, u64)]| -> FieldValues {
+        pairs
+            .iter()
+            .map(|&(k, v)| (k.to_owned(), FieldValue::Int(v)))
+            .collect()
+    };
+    let group =
+        |syscall, field, values: &FieldValues| db.value_group(Arch::X86_64, syscall, field, values);
+    // Option 1 is SO_DEBUG at SOL_SOCKET (1) and TCP_NODELAY at SOL_TCP (6).
+    let socket_level = fields(&[("level", 1), ("optname", 1)]);
+    let tcp_level = fields(&[("level", 6), ("optname", 1)]);
+    assert_eq!(
+        group("setsockopt", "optname", &socket_level),
+        Some("sol_socket")
+    );
+    assert_eq!(group("getsockopt", "optname", &tcp_level), Some("sol_tcp"));
+    // A level no naming lists, and a field named by no other: their own groups.
+    assert_eq!(
+        group(
+            "setsockopt",
+            "optname",
+            &fields(&[("level", 263), ("optname", 1)])
+        ),
+        None
+    );
+    assert_eq!(
+        group("setsockopt", "level", &tcp_level),
+        Some("sockopt_level")
+    );
+    // Protocol 0 is IPPROTO_IP for AF_INET and NETLINK_ROUTE for AF_NETLINK.
+    assert_eq!(
+        group(
+            "socket",
+            "protocol",
+            &fields(&[("domain", 2), ("protocol", 0)])
+        ),
+        Some("ipproto")
+    );
+    assert_eq!(
+        group(
+            "socket",
+            "protocol",
+            &fields(&[("domain", 16), ("protocol", 0)])
+        ),
+        Some("netlink_protocol")
+    );
+}
+
+#[test]
+fn field_namings_name_captured_fields_and_known_groups() {
+    let captures = Sources::embedded().text("captures.toml").unwrap().to_owned()
+        + "\n[[naming]]\nsyscalls = [\"setsockopt\", \"sysinfo\"]\nfield = \"optval\"\nby = \"level\"\ngroups = { SOL_NOPE = \"sol_tcp\", SOL_TCP = \"sol_nope\" }\n";
+    let messages: Vec<String> = problems(Sources::embedded().with_file("captures.toml", captures))
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "`captures.toml`: naming of `optval` by `level`: `setsockopt` has no captured field `optval`",
+            "`captures.toml`: naming of `optval` by `level`: `SOL_NOPE` is not a constant of group `sockopt_level`",
+            "`captures.toml`: naming of `optval` by `level`: `sysinfo` is not captured",
+            "`captures.toml`: naming of `optval` by `level`: unknown constant group `sol_nope`",
+        ]
+    );
+}

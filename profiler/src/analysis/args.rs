@@ -1,5 +1,7 @@
 //! Showing captured arguments to people: each field with its raw value and, when the
 //! database names it, its symbol (`AF_NETLINK`, `TCGETS`, `CLONE_NEWNET|CLONE_NEWPID`).
+//! A value is named in the context of its call: an option number by its level, a
+//! socket protocol by its domain (the database's field namings).
 
 use syscall_db::{Arch, Database, FieldValue, FieldValues};
 
@@ -17,15 +19,16 @@ pub fn shown_args(
     fields
         .iter()
         .filter(|(name, _)| only.is_none_or(|keep| keep(name)))
-        .map(|(name, value)| shown_arg(db, arch, syscall, name, value))
+        .map(|(name, value)| shown_arg(db, arch, syscall, fields, name, value))
         .collect()
 }
 
-/// One field shown.
+/// Field `name` of a `syscall` signature whose fields are `fields`, shown.
 pub fn shown_arg(
     db: &Database,
     arch: Arch,
     syscall: &str,
+    fields: &FieldValues,
     name: &str,
     value: &FieldValue,
 ) -> ShownArg {
@@ -39,7 +42,7 @@ pub fn shown_arg(
             name: name.to_owned(),
             raw: number.to_string(),
             symbol: db
-                .field_group(syscall, name)
+                .value_group(arch, syscall, name, fields)
                 .and_then(|group| symbol(db, group, number, arch)),
         },
     }

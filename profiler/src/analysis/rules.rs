@@ -15,7 +15,7 @@ use syscall_db::{
 
 use super::args;
 use super::dbref;
-use super::finding::{Evidence, Finding, Severity};
+use super::finding::{Evidence, Finding, Severity, ShownArg};
 use super::flags::RunscFlags;
 use super::outcome::{self, Judgement};
 use super::usage::{SyscallUse, Usage};
@@ -208,15 +208,9 @@ impl<'a, 'p> Judge<'a, 'p> {
             effect,
             evidence: Evidence {
                 syscall: Some(used.name.to_owned()),
-                args: group.first.map_or_else(Vec::new, |sig| {
-                    args::shown_args(
-                        self.db,
-                        self.arch,
-                        used.name,
-                        &sig.fields,
-                        Some(&|field: &str| rule.when.contains_key(field)),
-                    )
-                }),
+                args: group
+                    .first
+                    .map_or_else(Vec::new, |sig| self.rule_args(used.name, rule, sig)),
                 calls: group.calls,
                 errors: group.errors,
                 first,
@@ -230,30 +224,51 @@ impl<'a, 'p> Judge<'a, 'p> {
     }
 
     /// The name the rule's condition on `field` uses for `value`, when the condition
-    /// names it: `NETLINK_SOCK_DIAG` rather than what the field's constant group calls
-    /// the same number.
+    /// names it: `NETLINK_ROUTE` or `TCP_NODELAY` rather than what the field's own
+    /// constant group calls the same number (`IPPROTO_IP`, or nothing for an option
+    /// number). Names resolve as matching resolves them: in the group the call's fields
+    /// select first, then in any group.
     fn condition_name<'r>(
         &self,
         syscall: &str,
         rule: &'r ArgRule,
+        fields: &FieldValues,
         field: &str,
         value: &FieldValue,
     ) -> Option<&'r str> {
         let FieldValue::Int(number) = value else {
             return None;
         };
-        let group = self.db.field_group(syscall, field)?;
+        let group = self.db.value_group(self.arch, syscall, field, fields);
         let names: &[Value] = match rule.when.get(field)? {
             Condition::Eq(one) => std::slice::from_ref(one),
             Condition::In(many) => many,
             _ => return None,
         };
         names.iter().find_map(|candidate| match candidate {
-            Value::Name(name) if self.db.constant(group, name, self.arch) == Some(*number) => {
+            Value::Name(name)
+                if self.db.resolve_constant(group, name, self.arch) == Some(*number) =>
+            {
                 Some(name.as_str())
             }
             _ => None,
         })
+    }
+
+    /// The fields of `sig` that `rule` decided on, shown with the rule's names for them.
+    fn rule_args(&self, syscall: &str, rule: &ArgRule, sig: &ArgSignature) -> Vec<ShownArg> {
+        sig.fields
+            .iter()
+            .filter(|(name, _)| rule.when.contains_key(name.as_str()))
+            .map(|(name, value)| {
+                let mut arg =
+                    args::shown_arg(self.db, self.arch, syscall, &sig.fields, name, value);
+                if let Some(symbol) = self.condition_name(syscall, rule, &sig.fields, name, value) {
+                    arg.symbol = Some(symbol.to_owned());
+                }
+                arg
+            })
+            .collect()
     }
 
     /// `socket(domain=AF_NETLINK, protocol=NETLINK_SOCK_DIAG)`: the call with the fields
@@ -262,19 +277,12 @@ impl<'a, 'p> Judge<'a, 'p> {
         let Some(sig) = first else {
             return format!("{syscall}()");
         };
-        let shown: Vec<String> = sig
-            .fields
+        let shown: Vec<String> = self
+            .rule_args(syscall, rule, sig)
             .iter()
-            .filter(|(name, _)| rule.when.contains_key(name.as_str()))
-            .map(|(name, value)| {
-                let shown = match self.condition_name(syscall, rule, name, value) {
-                    Some(symbol) => symbol.to_owned(),
-                    None => {
-                        let arg = args::shown_arg(self.db, self.arch, syscall, name, value);
-                        args::title_value(&arg, matches!(value, FieldValue::Str(_)))
-                    }
-                };
-                format!("{name}={shown}")
+            .map(|arg| {
+                let is_string = matches!(sig.fields.get(&arg.name), Some(FieldValue::Str(_)));
+                format!("{}={}", arg.name, args::title_value(arg, is_string))
             })
             .collect();
         format!("{syscall}({})", shown.join(", "))
