@@ -59,5 +59,11 @@ fuzz_target!(|data: &[u8]| {
     }
     let facts = builder.finish();
     let names = vec!["fuzz.boot.txt".to_owned()];
-    let _ = analyze_logs(Database::get(), &facts, Arch::X86_64, names, &RunscFlags::none());
+    let _ = analyze_logs(
+        Database::get(),
+        &facts,
+        Arch::X86_64,
+        names,
+        &RunscFlags::none(),
+    );
 });
