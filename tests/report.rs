@@ -13,7 +13,7 @@ use sandprof::profile::{
     LostCounts, Process, SyscallProfile, SyscallStat, Target, ToolStamp, SCHEMA, SCHEMA_VERSION,
 };
 use sandprof::report::{render, FailOn, Format};
-use syscall_db::{Arch, Database, FieldValue, Runtime};
+use syscall_db::{Arch, Database, FieldValue, Runtime, Sources};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -504,6 +504,48 @@ fn a_32_bit_binary_breaks_gvisor_only() {
     assert_eq!(
         statuses(&report)[1],
         (Runtime::Kata, VerdictStatus::Compatible)
+    );
+}
+
+#[test]
+fn kata_facts_are_as_severe_as_the_database_grades_them() {
+    let mut p = profile(&[("/usr/bin/config-reloader", elf64())]);
+    call(&mut p, 0, "inotify_init1", 1, &[]);
+    call(&mut p, 0, "inotify_add_watch", 4, &[]);
+    let kata_only = |db: &Database| {
+        let opts = AnalysisOptions {
+            runtimes: vec![Runtime::Kata],
+            runsc_flags: RunscFlags::none(),
+        };
+        analyze(db, &[("p.sandprof.json".to_owned(), p.clone())], &opts).unwrap()
+    };
+    // The embedded database grades missed inotify events on shared volumes as degraded.
+    let report = kata_only(Database::get());
+    assert_eq!(
+        summary(&report),
+        vec![(
+            Runtime::Kata,
+            Severity::Degraded,
+            "inotify (inotify_init1, inotify_add_watch)".to_owned(),
+            "kata.inotify".to_owned()
+        )]
+    );
+    assert_eq!(report.findings[0].evidence.calls, 5);
+    assert_eq!(
+        statuses(&report),
+        vec![(Runtime::Kata, VerdictStatus::Compatible)]
+    );
+    // The same fact graded `breaks` in a data set makes the workload likely to break.
+    let kata = Sources::embedded().text("kata.toml").unwrap().replace(
+        "severity = \"degraded\"\nremediations = [\"kata.watchable-config\"",
+        "severity = \"breaks\"\nremediations = [\"kata.watchable-config\"",
+    );
+    let graded = Database::from_sources(&Sources::embedded().with_file("kata.toml", kata)).unwrap();
+    let report = kata_only(&graded);
+    assert_eq!(report.findings[0].severity, Severity::Breaks);
+    assert_eq!(
+        statuses(&report),
+        vec![(Runtime::Kata, VerdictStatus::LikelyToBreak)]
     );
 }
 

@@ -331,6 +331,25 @@ pub struct Remediation {
     pub sources: Vec<Source>,
 }
 
+/// How badly a Kata fact affects a workload it applies to, as a report grades it.
+#[derive(
+    Copy, Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum FactSeverity {
+    /// The workload fails: what it relies on does not exist under Kata, and no setting
+    /// of Kata brings it back.
+    Breaks,
+    /// It works once Kata, the node or the pod is configured as one of the fact's
+    /// remediations says.
+    NeedsConfig,
+    /// It works, differently or more slowly.
+    #[default]
+    Degraded,
+    /// Worth knowing; nothing changes for the workload.
+    Info,
+}
+
 /// Something that breaks or changes under Kata Containers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KataFact {
@@ -344,6 +363,9 @@ pub struct KataFact {
     pub effect: String,
     /// Why, in our words.
     pub reason: String,
+    /// How badly it affects a workload it applies to; `degraded` when not given.
+    #[serde(default)]
+    pub severity: FactSeverity,
     /// Remediation ids.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub remediations: Vec<String>,

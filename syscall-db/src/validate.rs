@@ -11,8 +11,8 @@ use crate::error::Problem;
 use crate::load::problem;
 use crate::matching::glob_is_valid;
 use crate::model::{
-    Arch, ArgRule, CaptureField, Condition, FieldKind, FieldNaming, Outcome, Provenance,
-    RemediationKind, Runtime, Source, Value, RULE_CATEGORIES, USER_PATH_PREFIXES,
+    Arch, ArgRule, CaptureField, Condition, FactSeverity, FieldKind, FieldNaming, Outcome,
+    Provenance, RemediationKind, Runtime, Source, Value, RULE_CATEGORIES, USER_PATH_PREFIXES,
 };
 
 /// At most this many fields per captured syscall (the probe's record has 4 slots).
@@ -292,6 +292,25 @@ impl Validator<'_> {
             }
             self.remediation_ids(file, &item, &fact.remediations);
             self.remediation_runtimes(file, &item, Runtime::Kata, &fact.remediations);
+            // A fact fixed by configuration names the configuration that fixes it.
+            let configured = fact.remediations.iter().any(|id| {
+                db.remediation(id).is_some_and(|r| {
+                    matches!(
+                        r.kind,
+                        RemediationKind::Annotation
+                            | RemediationKind::NodeConfig
+                            | RemediationKind::PodSpec
+                    )
+                })
+            });
+            if fact.severity == FactSeverity::NeedsConfig && !configured {
+                self.report(
+                    file,
+                    item.clone(),
+                    "needs-config without an annotation, node-config or pod-spec remediation"
+                        .into(),
+                );
+            }
             for syscall in &fact.syscalls {
                 self.syscall_exists(file, &item, syscall);
             }

@@ -269,3 +269,22 @@ fn field_namings_name_captured_fields_and_known_groups() {
         ]
     );
 }
+
+#[test]
+fn kata_facts_fixed_by_configuration_name_the_configuration() {
+    let kata = Sources::embedded().text("kata.toml").unwrap().replacen(
+        "severity = \"breaks\"\nremediations = [\"other.runc\"]",
+        "severity = \"needs-config\"\nremediations = [\"other.runc\"]",
+        1,
+    );
+    let messages: Vec<String> = problems(Sources::embedded().with_file("kata.toml", kata))
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        messages,
+        ["`kata.toml`: fact `kata.join-netns`: needs-config without an annotation, node-config or pod-spec remediation"]
+    );
+    let kernel_modules = Database::get().kata_fact("kata.kernel-modules").unwrap();
+    assert_eq!(kernel_modules.severity, syscall_db::FactSeverity::NeedsConfig);
+}

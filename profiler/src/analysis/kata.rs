@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use syscall_db::{ErrnoCounts, KataFact, Runtime};
+use syscall_db::{ErrnoCounts, FactSeverity, KataFact, Runtime};
 
 use super::dbref;
 use super::finding::{Category, Evidence, Finding, Severity};
@@ -29,10 +29,8 @@ pub fn findings(judge: &Judge<'_, '_>, out: &mut Vec<Finding>) {
     }
 }
 
-/// A finding for `fact` when the profile uses one of its syscalls that no rule judged.
-///
-/// The database states what a fact changes but not how badly, so such findings are
-/// `degraded`: the workload behaves differently, and the effect says how.
+/// A finding for `fact` when the profile uses one of its syscalls that no rule judged,
+/// as severe as the database grades the fact.
 fn fact_finding(
     judge: &Judge<'_, '_>,
     fact: &KataFact,
@@ -63,7 +61,7 @@ fn fact_finding(
     }
     Some(Finding {
         runtime: Runtime::Kata,
-        severity: Severity::Degraded,
+        severity: severity(fact.severity),
         category: fact_category(&fact.topic),
         title: format!("{} ({})", fact.topic, names.join(", ")),
         effect: format!("{} {}", fact.effect, fact.reason),
@@ -82,6 +80,16 @@ fn fact_finding(
         remediations: dbref::remediation_refs(judge.db, &fact.remediations),
         reference: dbref::kata_reference(judge.db, fact),
     })
+}
+
+/// A fact's grade as a finding's severity.
+fn severity(grade: FactSeverity) -> Severity {
+    match grade {
+        FactSeverity::Breaks => Severity::Breaks,
+        FactSeverity::NeedsConfig => Severity::NeedsConfig,
+        FactSeverity::Degraded => Severity::Degraded,
+        FactSeverity::Info => Severity::Info,
+    }
 }
 
 fn fact_category(topic: &str) -> Category {
