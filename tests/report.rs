@@ -498,8 +498,36 @@ fn a_32_bit_binary_breaks_gvisor_only() {
             Runtime::Gvisor,
             Severity::Breaks,
             "32-bit executable /opt/probe32 cannot run".to_owned(),
-            "gvisor.abi.x86_64".to_owned()
+            "gvisor.abi.32-bit".to_owned()
         )]
+    );
+    let finding = &report.findings[0];
+    assert_eq!(
+        finding
+            .remediations
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["code.rebuild-64bit", "other.kata", "other.runc-gvisor"]
+    );
+    assert_eq!(
+        finding.reference.paths,
+        vec![
+            "pkg/sentry/loader/elf.go".to_owned(),
+            "pkg/sentry/syscalls/linux/linux64.go".to_owned()
+        ]
+    );
+    assert_eq!(
+        finding.reference.revision,
+        "google/gvisor@3c5eee17dc45659fb86843531074f38e78e0cc35"
+    );
+    assert_eq!(finding.evidence.calls, 2);
+    assert_eq!(
+        finding.evidence.detail,
+        vec![
+            "Format: ELF 32-bit i386.".to_owned(),
+            "2 calls through the 32-bit syscall ABI under runc.".to_owned()
+        ]
     );
     assert_eq!(
         statuses(&report)[1],

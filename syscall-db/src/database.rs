@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use crate::error::Error;
 use crate::matching;
 use crate::model::{
-    Arch, ArgRule, Capture, Constant, FieldNaming, FieldValue, FieldValues, GvisorSyscall,
+    AbiFact, Arch, ArgRule, Capture, Constant, FieldNaming, FieldValue, FieldValues, GvisorSyscall,
     KataFact, Provenance, Remediation, Runtime, Syscall,
 };
 use crate::sources::Sources;
@@ -25,6 +25,7 @@ pub struct Database {
     pub(crate) rule_tables: Vec<usize>,
     pub(crate) remediations: Vec<Remediation>,
     pub(crate) kata: Vec<KataFact>,
+    pub(crate) abi: Vec<AbiFact>,
     pub(crate) captures: Vec<Capture>,
     /// Fields named by another field's value (captures.toml `[[naming]]`).
     pub(crate) namings: Vec<FieldNaming>,
@@ -242,6 +243,19 @@ impl Database {
     /// Every Kata fact, in file order.
     pub fn kata_facts(&self) -> &[KataFact] {
         &self.kata
+    }
+
+    /// Every ABI fact, in file order.
+    pub fn abi_facts(&self) -> &[AbiFact] {
+        &self.abi
+    }
+
+    /// What `runtime` does with executables of `bits` bits, if the database says it does
+    /// not run them.
+    pub fn abi_fact(&self, runtime: Runtime, bits: u8) -> Option<&AbiFact> {
+        self.abi
+            .iter()
+            .find(|f| f.runtime == runtime && f.bits == bits)
     }
 
     /// The Kata fact with this id.

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    ArgRule, Capture, Constant, FieldNaming, GvisorStatus, KataFact, Provenance, Remediation,
-    Syscall,
+    AbiFact, ArgRule, Capture, Constant, FieldNaming, GvisorStatus, KataFact, Provenance,
+    Remediation, Syscall,
 };
 
 /// `database.toml`: the data set's own version.
@@ -87,6 +87,15 @@ pub struct GvisorEntry {
 pub(crate) struct GvisorNotesFile {
     pub provenance: Provenance,
     pub notes: BTreeMap<String, String>,
+}
+
+/// `gvisor/abi.toml`: the executables gVisor does not run.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AbiFile {
+    pub provenance: Provenance,
+    #[serde(default)]
+    pub abi: Vec<AbiFact>,
 }
 
 /// `rules/<category>.toml`: curated argument rules.

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use crate::database::{Database, Indexed};
 use crate::error::{Error, Problem};
 use crate::files::{
-    CapturesFile, ConstantsFile, DatabaseFile, GvisorNotesFile, GvisorTableFile, KataFile,
+    AbiFile, CapturesFile, ConstantsFile, DatabaseFile, GvisorNotesFile, GvisorTableFile, KataFile,
     RemediationsFile, RulesFile, SyscallTableFile,
 };
 use crate::model::{Arch, GvisorStatus, GvisorSyscall, Syscall};
@@ -26,6 +26,7 @@ struct Parsed {
     syscalls: BTreeMap<Arch, SyscallTableFile>,
     gvisor: BTreeMap<Arch, GvisorTableFile>,
     notes: GvisorNotesFile,
+    abi: AbiFile,
     rules: Vec<(String, RulesFile)>,
 }
 
@@ -39,6 +40,7 @@ pub(crate) fn load(sources: &Sources) -> Result<Database, Error> {
         parsed.kata.provenance.clone(),
         parsed.captures.provenance.clone(),
         parsed.notes.provenance.clone(),
+        parsed.abi.provenance.clone(),
     ]);
     let mut syscalls = BTreeMap::new();
     for (&arch, file) in &parsed.syscalls {
@@ -77,6 +79,7 @@ pub(crate) fn load(sources: &Sources) -> Result<Database, Error> {
         rule_tables,
         remediations: parsed.remediations.remediation,
         kata: parsed.kata.fact,
+        abi: parsed.abi.abi,
         captures: parsed.captures.capture,
         namings: parsed.captures.naming,
         constants: parsed.constants.groups,
@@ -108,7 +111,7 @@ fn parse_all(sources: &Sources) -> Result<Parsed, Error> {
                 let arch = arch_of(name.strip_suffix(".toml").unwrap_or(name))?;
                 syscalls.insert(arch, parse(path, &file.text)?);
             }
-            Some(("gvisor", "notes.toml")) => {}
+            Some(("gvisor", "notes.toml" | "abi.toml")) => {}
             Some(("gvisor", name)) => {
                 let arch = arch_of(name.strip_suffix(".toml").unwrap_or(name))?;
                 if !Arch::NATIVE.contains(&arch) {
@@ -139,6 +142,7 @@ fn parse_all(sources: &Sources) -> Result<Parsed, Error> {
         kata: parse_required(sources, "kata.toml")?,
         captures: parse_required(sources, "captures.toml")?,
         notes: parse_required(sources, "gvisor/notes.toml")?,
+        abi: parse_required(sources, "gvisor/abi.toml")?,
         syscalls,
         gvisor,
         rules,

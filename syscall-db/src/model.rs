@@ -331,6 +331,28 @@ pub struct Remediation {
     pub sources: Vec<Source>,
 }
 
+/// A kind of executable a runtime does not run at all: gVisor runs no 32-bit code.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AbiFact {
+    /// Stable id, e.g. `gvisor.abi.32-bit`.
+    pub id: String,
+    /// Runtime the fact describes.
+    pub runtime: Runtime,
+    /// ELF class of the executables it refuses, in bits (32); compat-ABI calls of the
+    /// same width are covered too.
+    pub bits: u8,
+    /// errno name exec of such an executable fails with.
+    pub errno: String,
+    /// Remediation ids, in order of preference.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remediations: Vec<String>,
+    /// What happens and why, in our words.
+    pub note: String,
+    /// Upstream files the fact was read from.
+    pub sources: Vec<Source>,
+}
+
 /// How badly a Kata fact affects a workload it applies to, as a report grades it.
 #[derive(
     Copy, Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,

@@ -38,6 +38,7 @@ const EMBEDDED: &[(&str, &str)] = embed![
     "gvisor/x86_64.toml",
     "gvisor/aarch64.toml",
     "gvisor/notes.toml",
+    "gvisor/abi.toml",
     "rules/socket.toml",
     "rules/sockopt.toml",
     "rules/ioctl.toml",

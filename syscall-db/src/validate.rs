@@ -44,6 +44,7 @@ pub(crate) fn check(
     }
     v.remediations();
     v.kata();
+    v.abi();
     v.captures();
     let mut ids = HashSet::new();
     for ((rule, file), &table) in db.rules.iter().zip(rule_files).zip(&db.rule_tables) {
@@ -318,6 +319,38 @@ impl Validator<'_> {
                 self.report(file, item.clone(), "no sources".into());
             }
             let tables = self.tables_of(Runtime::Kata);
+            self.sources_listed(file, &item, &fact.sources, &tables);
+        }
+    }
+
+    fn abi(&mut self) {
+        let file = "gvisor/abi.toml";
+        let db = self.db;
+        let mut ids = HashSet::new();
+        for fact in &db.abi {
+            let item = format!("abi `{}`", fact.id);
+            if !ids.insert(fact.id.as_str()) {
+                self.report(file, item.clone(), "id used twice".into());
+            }
+            if ![32, 64].contains(&fact.bits) {
+                self.report(
+                    file,
+                    item.clone(),
+                    format!("{} bits: ELF classes are 32 or 64 bits", fact.bits),
+                );
+            }
+            self.errno(file, &item, &fact.errno);
+            self.remediation_ids(file, &item, &fact.remediations);
+            self.remediation_runtimes(file, &item, fact.runtime, &fact.remediations);
+            if fact.sources.is_empty() {
+                self.report(file, item.clone(), "no sources".into());
+            }
+            let tables: Vec<Provenance> = db
+                .provenance
+                .iter()
+                .filter(|p| p.table == "gvisor-abi")
+                .cloned()
+                .collect();
             self.sources_listed(file, &item, &fact.sources, &tables);
         }
     }

@@ -286,5 +286,34 @@ fn kata_facts_fixed_by_configuration_name_the_configuration() {
         ["`kata.toml`: fact `kata.join-netns`: needs-config without an annotation, node-config or pod-spec remediation"]
     );
     let kernel_modules = Database::get().kata_fact("kata.kernel-modules").unwrap();
-    assert_eq!(kernel_modules.severity, syscall_db::FactSeverity::NeedsConfig);
+    assert_eq!(
+        kernel_modules.severity,
+        syscall_db::FactSeverity::NeedsConfig
+    );
+}
+
+#[test]
+fn abi_facts_are_checked_like_the_rest() {
+    let abi = Sources::embedded()
+        .text("gvisor/abi.toml")
+        .unwrap()
+        .replace("bits = 32", "bits = 16")
+        .replace("errno = \"ENOEXEC\"", "errno = \"ENOEXECUTE\"")
+        .replace("\"other.kata\", ", "\"kata.nested-kvm\", ");
+    let messages: Vec<String> = problems(Sources::embedded().with_file("gvisor/abi.toml", abi))
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "`gvisor/abi.toml`: abi `gvisor.abi.32-bit`: 16 bits: ELF classes are 32 or 64 bits",
+            "`gvisor/abi.toml`: abi `gvisor.abi.32-bit`: unknown errno `ENOEXECUTE`",
+            "`gvisor/abi.toml`: abi `gvisor.abi.32-bit`: remediation `kata.nested-kvm` is for kata, not gvisor",
+        ]
+    );
+    let fact = Database::get()
+        .abi_fact(syscall_db::Runtime::Gvisor, 32)
+        .unwrap();
+    assert_eq!(fact.errno, "ENOEXEC");
 }

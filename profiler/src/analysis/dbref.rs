@@ -1,12 +1,14 @@
 //! Turning database entries into the parts of a finding that cite them: remediations as
-//! [`RemediationRef`]s, rules, gVisor table rows and Kata facts as [`DbReference`]s with
+//! [`RemediationRef`]s, rules, gVisor table rows, ABI and Kata facts as [`DbReference`]s with
 //! their upstream revision, and rule categories as [`Category`]s. Shared by every
 //! producer of findings (profiles and runsc logs).
 
 use serde::de::value::{Error as DeError, StrDeserializer};
 use serde::de::IntoDeserializer as _;
 use serde::Deserialize as _;
-use syscall_db::{Arch, ArgRule, Database, GvisorSyscall, KataFact, Remediation, Runtime, Source};
+use syscall_db::{
+    AbiFact, Arch, ArgRule, Database, GvisorSyscall, KataFact, Remediation, Runtime, Source,
+};
 
 use super::finding::{Category, DbReference, RemediationRef};
 
@@ -96,6 +98,15 @@ pub fn kata_reference(db: &Database, fact: &KataFact) -> DbReference {
     DbReference {
         entry: fact.id.clone(),
         revision: upstream_revision(db, Runtime::Kata, &fact.sources),
+        paths: paths(&fact.sources),
+    }
+}
+
+/// The reference for an ABI fact.
+pub fn abi_reference(db: &Database, fact: &AbiFact) -> DbReference {
+    DbReference {
+        entry: fact.id.clone(),
+        revision: upstream_revision(db, fact.runtime, &fact.sources),
         paths: paths(&fact.sources),
     }
 }

@@ -3,15 +3,16 @@
 //! (unless they already failed the same way under runc), fully implemented ones are
 //! fine, and partly implemented ones are judged on their captured arguments by the
 //! argument rules. Path rules (/proc, /sys, /dev) apply whatever the syscall's status.
-//! Any 32-bit code breaks: gVisor implements no compat ABI.
+//! Any 32-bit code breaks, as the database's ABI fact says: gVisor runs no 32-bit code.
 
-use syscall_db::{GvisorStatus, GvisorSyscall, RemediationKind, Runtime};
+use syscall_db::{GvisorStatus, GvisorSyscall, Runtime};
 
 use super::dbref;
-use super::finding::{Category, DbReference, Evidence, Finding, RemediationRef, Severity};
+use super::finding::{Category, Evidence, Finding, Severity};
 use super::outcome;
 use super::rules::Judge;
 use super::usage::SyscallUse;
+use crate::profile::{Abi, BinaryFormat};
 
 /// Appends gVisor's findings to `out`, and the names of syscalls the database does not
 /// know to `unknown`.
@@ -155,16 +156,24 @@ fn partly_known(
     }
 }
 
-/// One finding per 32-bit executable (a 32-bit ELF file, or compat-ABI calls).
+/// One finding per 32-bit executable (a 32-bit ELF file, or compat-ABI calls), from the
+/// database's fact about the 32-bit executables gVisor refuses; none when it has none.
 fn binaries32(judge: &Judge<'_, '_>, out: &mut Vec<Finding>) {
     let usage = judge.usage;
+    let executables = usage.binaries32();
+    if executables.is_empty() {
+        return;
+    }
+    let Some(fact) = judge.db.abi_fact(Runtime::Gvisor, 32) else {
+        return;
+    };
     let profile = usage.profile();
-    for exe in usage.binaries32() {
+    for exe in executables {
         let path = usage.path(exe);
         let compat_calls: u64 = profile
             .syscalls
             .iter()
-            .filter(|row| row.executable == exe && row.abi == crate::profile::Abi::Compat)
+            .filter(|row| row.executable == exe && row.abi == Abi::Compat)
             .map(|row| row.calls)
             .sum();
         let format = profile
@@ -172,40 +181,25 @@ fn binaries32(judge: &Judge<'_, '_>, out: &mut Vec<Finding>) {
             .iter()
             .find(|e| e.id == exe)
             .map(|e| match &e.format {
-                crate::profile::BinaryFormat::Elf { bits, machine, .. } => {
-                    format!("ELF {bits}-bit {machine}")
-                }
-                crate::profile::BinaryFormat::Script { interpreter } => {
-                    format!("script for {interpreter}")
-                }
-                crate::profile::BinaryFormat::Unknown { reason } => format!("unknown ({reason})"),
+                BinaryFormat::Elf { bits, machine, .. } => format!("ELF {bits}-bit {machine}"),
+                BinaryFormat::Script { interpreter } => format!("script for {interpreter}"),
+                BinaryFormat::Unknown { reason } => format!("unknown ({reason})"),
             });
         let mut detail = Vec::new();
         if let Some(format) = format {
             detail.push(format!("Format: {format}."));
         }
-        let mut remediations = vec![RemediationRef {
-            id: "code.rebuild-64bit".to_owned(),
-            kind: RemediationKind::CodeChange,
-            flag: None,
-            annotation: None,
-            summary: format!(
-                "Rebuild the program and its libraries for {}, or replace it with a 64-bit \
-                 build.",
-                judge.arch
-            ),
-        }];
-        remediations.extend(dbref::other_runtime_refs(judge.db, Runtime::Gvisor));
+        if compat_calls > 0 {
+            detail.push(format!(
+                "{compat_calls} calls through the 32-bit syscall ABI under runc."
+            ));
+        }
         out.push(Finding {
             runtime: Runtime::Gvisor,
             severity: Severity::Breaks,
             category: Category::Binary32,
             title: format!("32-bit executable {path} cannot run"),
-            effect: format!(
-                "gVisor implements only the 64-bit syscall ABI of {}: it runs no 32-bit \
-                 code, so this program fails as soon as it starts.",
-                judge.arch
-            ),
+            effect: fact.note.clone(),
             evidence: Evidence {
                 calls: compat_calls,
                 first: Some(usage.executable_occurrence(exe)),
@@ -213,18 +207,8 @@ fn binaries32(judge: &Judge<'_, '_>, out: &mut Vec<Finding>) {
                 detail,
                 ..Evidence::default()
             },
-            remediations,
-            reference: DbReference {
-                entry: format!("gvisor.abi.{}", judge.arch),
-                revision: dbref::upstream_revision(judge.db, Runtime::Gvisor, &[]),
-                paths: judge
-                    .db
-                    .provenance()
-                    .iter()
-                    .find(|p| p.table == format!("gvisor-syscalls-{}", judge.arch))
-                    .map(|p| p.paths.clone())
-                    .unwrap_or_default(),
-            },
+            remediations: dbref::remediation_refs(judge.db, &fact.remediations),
+            reference: dbref::abi_reference(judge.db, fact),
         });
     }
 }
