@@ -76,6 +76,18 @@ impl Row {
         median(self.samples(config).iter().map(|s| s.per_iteration_ns))
     }
 
+    /// The smallest and largest ratio `numerator ÷ denominator` of per-iteration times
+    /// measured in the same repetition (samples are recorded in repetition order).
+    fn paired_range(&self, numerator: Config, denominator: Config) -> (f64, f64) {
+        self.samples(numerator)
+            .iter()
+            .zip(self.samples(denominator))
+            .map(|(n, d)| n.per_iteration_ns / d.per_iteration_ns)
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), r| {
+                (lo.min(r), hi.max(r))
+            })
+    }
+
     /// Median wall time under `config`, in seconds.
     fn wall(&self, config: Config) -> f64 {
         median(self.samples(config).iter().map(|s| s.wall.as_secs_f64()))
@@ -261,16 +273,24 @@ pub fn render(machine: &Machine, command: &str, reps: u32, results: &Results) ->
         let sandprof = row.per_iteration(Config::Sandprof);
         let floor = sandprof / row.per_iteration(Config::NoopFloor);
         let strace = row.per_iteration(Config::Strace) / sandprof;
+        let (floor_lo, floor_hi) = row.paired_range(Config::Sandprof, Config::NoopFloor);
+        let (strace_lo, strace_hi) = row.paired_range(Config::Strace, Config::Sandprof);
         let _ = writeln!(
             out,
-            "| syscall loop within {FLOOR_RATIO_TARGET}× of the no-op floor | {} | {} |",
+            "| syscall loop within {FLOOR_RATIO_TARGET}× of the no-op floor | {} \
+             (per repetition {}–{}) | {} |",
             ratio(floor),
+            ratio(floor_lo),
+            ratio(floor_hi),
             yes_no(floor <= FLOOR_RATIO_TARGET)
         );
         let _ = writeln!(
             out,
-            "| syscall loop ≥ {STRACE_SPEEDUP_TARGET:.0}× faster than `strace -f` | {} | {} |",
+            "| syscall loop ≥ {STRACE_SPEEDUP_TARGET:.0}× faster than `strace -f` | {} \
+             (per repetition {}–{}) | {} |",
             ratio(strace),
+            ratio(strace_lo),
+            ratio(strace_hi),
             yes_no(strace >= STRACE_SPEEDUP_TARGET)
         );
     }
@@ -315,6 +335,31 @@ mod tests {
         assert_eq!(median([3.0, 1.0, 2.0].into_iter()), 2.0);
         assert_eq!(median([4.0, 1.0, 3.0, 2.0].into_iter()), 2.5);
         assert!(median(std::iter::empty()).is_nan());
+    }
+
+    fn sample(per_iteration_ns: f64) -> Sample {
+        Sample {
+            per_iteration_ns,
+            wall: Duration::ZERO,
+            max_rss_kib: 0,
+            counts: None,
+        }
+    }
+
+    #[test]
+    fn paired_ranges_compare_samples_of_the_same_repetition() {
+        let mut row = Row {
+            kind: Kind::SyscallLoop,
+            label: "getppid".to_owned(),
+            strace_iterations: None,
+            samples: Default::default(),
+        };
+        row.samples[1] = vec![sample(300.0), sample(280.0), sample(320.0)];
+        row.samples[3] = vec![sample(450.0), sample(560.0), sample(400.0)];
+        assert_eq!(
+            row.paired_range(Config::Sandprof, Config::NoopFloor),
+            (1.25, 2.0)
+        );
     }
 
     #[test]
