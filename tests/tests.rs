@@ -1,5 +1,11 @@
 //! End-to-end tests of the `sandprof` binary.
 
+// Finding the binaries, gating on root, reading profiles.
+mod support;
+
+// sandprof profile as root: the workload, PID trees, interrupts, runc containers, errors.
+mod profile;
+
 // sandprof report, merge and diff: rules, verdicts, bad input, golden reports.
 mod report;
 

@@ -35,7 +35,7 @@ use loader::{CgroupFilter, Probe};
 use records::SignatureKey;
 use session::{Ending, Session};
 use spec::CapturePlan;
-use target::{GatedChild, RunAs, CGROUP_ROOT};
+use target::{GatedChild, RunAs};
 
 /// What to trace.
 #[derive(Clone, Debug)]
@@ -49,7 +49,7 @@ pub enum TargetSpec {
     },
     /// A running process and its descendants.
     Pid(u32),
-    /// A cgroup v2 directory (absolute, or relative to `/sys/fs/cgroup`).
+    /// A cgroup v2 directory (absolute, or relative to the cgroup v2 mount).
     Cgroup(PathBuf),
     /// A container id or unique prefix.
     Container(String),
@@ -137,7 +137,6 @@ pub fn capture(options: CaptureOptions) -> anyhow::Result<(RawCapture, Target)> 
     let arch = Arch::host().context("sandprof traces x86_64 and aarch64 hosts only")?;
     let db = Database::get();
     let plan = CapturePlan::build(db, arch).context("failed to derive the capture spec")?;
-    let cgroup_root = Path::new(CGROUP_ROOT);
 
     let (ending, seed, filter, target) = match &options.target {
         TargetSpec::Command { argv, user } => {
@@ -161,7 +160,7 @@ pub fn capture(options: CaptureOptions) -> anyhow::Result<(RawCapture, Target)> 
             (Ending::TaskTree, seed, None, Target::Pid { pid: *pid })
         }
         TargetSpec::Cgroup(path) => {
-            let cgroup = target::cgroup(cgroup_root, path)?;
+            let cgroup = target::cgroup(&target::cgroup2_root()?, path)?;
             let seed = target::cgroup_tasks(&cgroup.path)?;
             let filter = CgroupFilter {
                 id: cgroup.id,
@@ -173,8 +172,9 @@ pub fn capture(options: CaptureOptions) -> anyhow::Result<(RawCapture, Target)> 
             (Ending::CgroupEmpty(cgroup.path), seed, Some(filter), target)
         }
         TargetSpec::Container(id) => {
-            let (id, path) = target::find_container(cgroup_root, id)?;
-            let cgroup = target::cgroup(cgroup_root, &path)?;
+            let root = target::cgroup2_root()?;
+            let (id, path) = target::find_container(&root, id)?;
+            let cgroup = target::cgroup(&root, &path)?;
             let seed = target::cgroup_tasks(&cgroup.path)?;
             let filter = CgroupFilter {
                 id: cgroup.id,

@@ -133,9 +133,7 @@ fn seed(
         };
         let path = match command {
             Some(program) => program.to_string_lossy().into_owned(),
-            None => std::fs::read_link(&exe_link)
-                .map(|p| p.to_string_lossy().into_owned())
-                .unwrap_or_else(|_| format!("(pid {} executable unreadable)", task.tgid)),
+            None => seeded_exe_path(task.tgid, &exe_link),
         };
         let exe = exe_id(path.as_bytes());
         gathered.exes.entry(exe).or_insert_with(|| ExeSeen {
@@ -157,6 +155,22 @@ fn seed(
             .with_context(|| format!("failed to start tracing task {}", task.tid))?;
     }
     Ok(())
+}
+
+/// The executable of a process that was running before the capture. A link that names
+/// no file from here (runc's init shows `/`: its binary is a sealed copy in another
+/// mount namespace) gives way to the process name, in brackets.
+fn seeded_exe_path(tgid: u32, exe_link: &Path) -> String {
+    let link = std::fs::read_link(exe_link).map(|p| p.to_string_lossy().into_owned());
+    match link {
+        Ok(path) if path != "/" && !path.is_empty() => path,
+        _ => {
+            let comm = std::fs::read_to_string(format!("/proc/{tgid}/comm"))
+                .map(|c| c.trim().to_owned())
+                .unwrap_or_else(|_| format!("pid {tgid}"));
+            format!("[{comm}]")
+        }
+    }
 }
 
 /// Whether the probe still follows any task. Tasks that vanished without the probe
@@ -212,6 +226,13 @@ impl Session {
             .map_err(std::io::Error::from)
             .context("failed to watch the event ring buffer")?;
 
+        if self.status_line {
+            let _ = writeln!(
+                std::io::stderr(),
+                "sandprof: tracing {} task(s); Ctrl-C to stop",
+                self.seed.len()
+            );
+        }
         let mut child_exit = None;
         let (exit_tx, mut exit_rx) = tokio::sync::oneshot::channel();
         if let Ending::CommandTree(child) = &mut self.ending {

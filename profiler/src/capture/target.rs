@@ -13,8 +13,78 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
 
-/// cgroup v2 mount point.
-pub const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+/// Mounts of one kind, from `/proc/self/mountinfo` text: (mount point, fs type) for
+/// every line whose type is `cgroup2` or `cgroup`.
+fn cgroup_mounts(mountinfo: &str) -> Vec<(PathBuf, String)> {
+    mountinfo
+        .lines()
+        .filter_map(|line| {
+            let (before, after) = line.split_once(" - ")?;
+            let fstype = after.split_whitespace().next()?;
+            let mount_point = before.split_whitespace().nth(4)?;
+            matches!(fstype, "cgroup2" | "cgroup").then(|| {
+                (
+                    PathBuf::from(unescape_mount_path(mount_point)),
+                    fstype.to_owned(),
+                )
+            })
+        })
+        .collect()
+}
+
+/// mountinfo escapes spaces, tabs, newlines and backslashes as octal `\NNN`.
+fn unescape_mount_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut rest = path;
+    while let Some(i) = rest.find('\\') {
+        out.push_str(&rest[..i]);
+        let code = rest
+            .get(i + 1..i + 4)
+            .and_then(|o| u8::from_str_radix(o, 8).ok());
+        match code {
+            Some(byte) => {
+                out.push(char::from(byte));
+                rest = &rest[i + 4..];
+            }
+            None => {
+                out.push('\\');
+                rest = &rest[i + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Where the cgroup v2 hierarchy is mounted: `/sys/fs/cgroup` on unified systems,
+/// `/sys/fs/cgroup/unified` on hybrid ones. The probe filters on this hierarchy.
+pub fn cgroup2_root() -> anyhow::Result<PathBuf> {
+    let mountinfo = fs::read_to_string("/proc/self/mountinfo")
+        .context("failed to read /proc/self/mountinfo")?;
+    cgroup_mounts(&mountinfo)
+        .into_iter()
+        .find(|(_, fstype)| fstype == "cgroup2")
+        .map(|(path, _)| path)
+        .context(
+            "no cgroup v2 hierarchy is mounted; --cgroup and --container need one \
+             (mount it with `mount -t cgroup2 none /sys/fs/cgroup/unified`)",
+        )
+}
+
+/// The cgroup v2 directory standing for `path`, which may be a cgroup v1 controller
+/// directory on a hybrid system (runc and systemd create the same relative path in
+/// both hierarchies).
+fn in_v2_hierarchy(root: &Path, path: &Path) -> Option<PathBuf> {
+    if path.starts_with(root) {
+        return Some(path.to_path_buf());
+    }
+    let mountinfo = fs::read_to_string("/proc/self/mountinfo").ok()?;
+    cgroup_mounts(&mountinfo)
+        .into_iter()
+        .filter(|(_, fstype)| fstype == "cgroup")
+        .find_map(|(mount, _)| path.strip_prefix(&mount).ok().map(|rel| root.join(rel)))
+        .filter(|candidate| candidate.is_dir())
+}
 
 /// A task already running when the capture starts.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -532,6 +602,25 @@ pub fn find_container(root: &Path, query: &str) -> anyhow::Result<(String, PathB
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cgroup_mounts_of_a_hybrid_system() {
+        let mountinfo = "35 24 0:30 / /sys/fs/cgroup ro,nosuid - tmpfs tmpfs ro,mode=755
+36 35 0:31 / /sys/fs/cgroup/unified rw,nosuid shared:10 - cgroup2 cgroup2 rw
+37 35 0:32 / /sys/fs/cgroup/cpu rw,nosuid shared:11 - cgroup cgroup rw,cpu
+38 35 0:33 / /mnt/with\\040space rw - cgroup cgroup rw,pids";
+        assert_eq!(
+            cgroup_mounts(mountinfo),
+            [
+                (
+                    PathBuf::from("/sys/fs/cgroup/unified"),
+                    "cgroup2".to_owned()
+                ),
+                (PathBuf::from("/sys/fs/cgroup/cpu"), "cgroup".to_owned()),
+                (PathBuf::from("/mnt/with space"), "cgroup".to_owned()),
+            ]
+        );
+    }
 
     #[test]
     fn stat_parent_survives_odd_command_names() {

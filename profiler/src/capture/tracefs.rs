@@ -81,7 +81,8 @@ impl Format {
     }
 }
 
-/// Parses `field:pid_t pid;	offset:12;	size:4;	signed:1;` (after `field:`).
+/// Parses one `field:` line of a format file (after `field:`), whose parts are separated
+/// by tabs: `pid_t pid; offset:12; size:4; signed:1;`.
 fn parse_field(rest: &str) -> anyhow::Result<Field> {
     let mut parts = rest.split(';').map(str::trim);
     let declaration = parts.next().unwrap_or_default().to_owned();

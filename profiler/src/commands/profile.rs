@@ -28,8 +28,9 @@ pub struct Options {
     #[arg(long, value_name = "PID", group = "target")]
     pub pid: Option<u32>,
 
-    /// Trace every task in a cgroup v2 directory and below (absolute, or relative to
-    /// /sys/fs/cgroup): a runc container, a pod.
+    /// Trace every task in a cgroup v2 directory and below (absolute, or relative to the
+    /// cgroup v2 mount): a runc container, a pod. A cgroup v1 controller directory of a
+    /// hybrid system stands for the same path in the v2 hierarchy.
     #[arg(long, value_name = "PATH", group = "target")]
     pub cgroup: Option<PathBuf>,
 
