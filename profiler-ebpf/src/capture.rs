@@ -233,7 +233,7 @@ fn record_int(key: &IntSigKey, pid_tgid: u64, exe: u64) {
         bump(counter);
         return;
     }
-    if INT_SIGS.insert(key, &1, u64::from(BPF_NOEXIST)).is_err() {
+    if INT_SIGS.insert(key, 1, u64::from(BPF_NOEXIST)).is_err() {
         match INT_SIGS.get_ptr_mut(key) {
             Some(counter) => bump(counter),
             None => lost(LostCause::IntSigsFull),
@@ -261,7 +261,7 @@ fn record_str(key: &StrSigKey, pid_tgid: u64, exe: u64) {
         bump(counter);
         return;
     }
-    if STR_SIGS.insert(key, &1, u64::from(BPF_NOEXIST)).is_err() {
+    if STR_SIGS.insert(key, 1, u64::from(BPF_NOEXIST)).is_err() {
         match STR_SIGS.get_ptr_mut(key) {
             Some(counter) => bump(counter),
             None => lost(LostCause::StrSigsFull),

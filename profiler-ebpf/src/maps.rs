@@ -62,15 +62,15 @@ pub fn lost(cause: LostCause) {
 #[inline(always)]
 pub fn count_call(exe: u64, nr: u32, errno: u32) {
     let key = CountKey { exe, nr, errno };
-    if let Some(counter) = COUNTS.get_ptr_mut(&key) {
+    if let Some(counter) = COUNTS.get_ptr_mut(key) {
         bump(counter);
         return;
     }
-    if COUNTS.insert(&key, &1, u64::from(BPF_NOEXIST)).is_ok() {
+    if COUNTS.insert(key, 1, u64::from(BPF_NOEXIST)).is_ok() {
         return;
     }
     // Another program inserted the key first, or the map is full.
-    match COUNTS.get_ptr_mut(&key) {
+    match COUNTS.get_ptr_mut(key) {
         Some(counter) => bump(counter),
         None => lost(LostCause::CountsFull),
     }

@@ -105,7 +105,7 @@ pub fn adopt(pid_tgid: u64, exe: u64) -> Option<TaskState> {
         flags: 0,
     };
     if TASKS
-        .insert(pid_tgid as u32, &task, u64::from(BPF_NOEXIST))
+        .insert(pid_tgid as u32, task, u64::from(BPF_NOEXIST))
         .is_err()
     {
         // Either a racing program adopted it first (fine) or the map is full.

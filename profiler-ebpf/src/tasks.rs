@@ -52,7 +52,7 @@ pub fn on_newtask(ctx: &TracePointContext) {
         tgid: if is_thread { parent.tgid } else { child },
         flags: 0,
     };
-    if TASKS.insert(child, &state, 0).is_err() {
+    if TASKS.insert(child, state, 0).is_err() {
         lost(LostCause::TasksFull);
         return;
     }
@@ -103,7 +103,7 @@ pub fn on_exec(ctx: &TracePointContext) {
         tgid: (pid_tgid >> 32) as u32,
         flags: TASK_EXEC_PENDING,
     };
-    if TASKS.insert(tid, &state, 0).is_err() {
+    if TASKS.insert(tid, state, 0).is_err() {
         lost(LostCause::TasksFull);
         return;
     }

@@ -435,6 +435,13 @@ pub fn cgroup(root: &Path, path: &Path) -> anyhow::Result<Cgroup> {
     let root = root
         .canonicalize()
         .with_context(|| format!("cgroup v2 is not mounted at {}", root.display()))?;
+    let full = in_v2_hierarchy(&root, &full).ok_or_else(|| {
+        anyhow::anyhow!(
+            "{} is not under the cgroup v2 mount {}",
+            full.display(),
+            root.display()
+        )
+    })?;
     let relative = full.strip_prefix(&root).map_err(|_| {
         anyhow::anyhow!(
             "{} is not under the cgroup v2 mount {}",
