@@ -33,6 +33,8 @@ pub struct PlannedField {
     pub value_slot: usize,
     /// String slot, for string fields.
     pub string_slot: Option<usize>,
+    /// A path the probe filtered by prefix and folded (numeric components to `#`s).
+    pub is_path: bool,
 }
 
 /// The spec table and its decoding key.
@@ -144,6 +146,7 @@ fn plan_capture(
             name: field.name.clone(),
             value_slot: i,
             string_slot,
+            is_path: kind == abi::FieldKind::UserPath,
         });
     }
     Ok((spec, planned))

@@ -117,6 +117,22 @@ impl ExeIds {
     }
 }
 
+/// The probe folds each digit of an all-digit path component to `#`, which keeps the
+/// number of kernel signatures small but not one; the profile (and the database's
+/// globs) use a single `#` per folded component: `/proc/####/status` → `/proc/#/status`.
+fn fold_components(path: &str) -> String {
+    path.split('/')
+        .map(|c| {
+            if !c.is_empty() && c.bytes().all(|b| b == b'#') {
+                "#"
+            } else {
+                c
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// Decodes a signature's fields; the second list names the incomplete ones.
 fn decode_fields(
     planned: &[PlannedField],
@@ -135,7 +151,12 @@ fn decode_fields(
                 if base.flags & (SIG_TRUNCATED_BASE << slot) != 0 {
                     incomplete.push(format!("{}: truncated", field.name));
                 }
-                FieldValue::Str(c_string(&strs.strs[slot]))
+                let text = c_string(&strs.strs[slot]);
+                FieldValue::Str(if field.is_path {
+                    fold_components(&text)
+                } else {
+                    text
+                })
             }
             (Some(_), None) => {
                 incomplete.push(format!("{}: unreadable", field.name));
@@ -292,5 +313,22 @@ pub fn build(db: &Database, raw: &RawCapture, target: Target, host: &Host) -> Sy
             nr_out_of_range: lost(LostCause::NrOutOfRange),
             undecodable_records: raw.undecodable,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folded_components_become_one_hash() {
+        assert_eq!(fold_components("/proc/####/status"), "/proc/#/status");
+        assert_eq!(
+            fold_components("/proc/self/task/##/stat"),
+            "/proc/self/task/#/stat"
+        );
+        assert_eq!(fold_components("/dev/pts/#"), "/dev/pts/#");
+        assert_eq!(fold_components("/sys/devices/cpu#1"), "/sys/devices/cpu#1");
+        assert_eq!(fold_components("/proc/self/status"), "/proc/self/status");
     }
 }
