@@ -33,7 +33,8 @@ pub fn run_sandprof(opts: Options) -> anyhow::Result<i32> {
         .parent()
         .context("xtask has no parent directory")?
         .to_path_buf();
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     let bin = target
         .join(if opts.release { "release" } else { "debug" })
         .join("sandprof");

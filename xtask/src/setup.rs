@@ -27,9 +27,8 @@ const PACKAGES: [(&str, &str); 5] = [
 pub const BPF_LINKER_VERSION: &str = "0.10.0";
 
 fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
 
 fn is_root() -> bool {
@@ -42,7 +41,9 @@ fn is_root() -> bool {
 fn apt_packages() -> anyhow::Result<()> {
     let missing: Vec<&str> = PACKAGES
         .iter()
-        .filter(|(_, program)| !on_path(program) && !std::path::Path::new("/bin").join(program).exists())
+        .filter(|(_, program)| {
+            !on_path(program) && !std::path::Path::new("/bin").join(program).exists()
+        })
         .map(|(package, _)| *package)
         .collect();
     if missing.is_empty() {
@@ -67,7 +68,9 @@ fn rust_src() -> anyhow::Result<()> {
     let installed = Command::new("rustup")
         .args(["component", "list", "--toolchain", "nightly", "--installed"])
         .output()
-        .context("failed to run rustup; sandprof's eBPF side needs rustup with a nightly toolchain")?;
+        .context(
+            "failed to run rustup; sandprof's eBPF side needs rustup with a nightly toolchain",
+        )?;
     if !installed.status.success() {
         bail!(
             "no nightly toolchain: install it with `rustup toolchain install nightly --profile minimal`"

@@ -26,10 +26,25 @@ pub fn run_tests(opts: Options) -> anyhow::Result<()> {
         eprintln!("test: cargo fmt --check");
         run(cargo().args(["fmt", "--all", "--check"]))?;
         eprintln!("test: clippy (userspace)");
-        run(cargo().args(["clippy", "--locked", "--all-targets", "--", "-D", "warnings"]))?;
+        run(cargo().args([
+            "clippy",
+            "--locked",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
         eprintln!("test: clippy (probe, nightly, bpfel-unknown-none)");
         run(Command::new("rustup")
-            .args(["run", "nightly", "cargo", "clippy", "--locked", "-p", "profiler-ebpf"])
+            .args([
+                "run",
+                "nightly",
+                "cargo",
+                "clippy",
+                "--locked",
+                "-p",
+                "profiler-ebpf",
+            ])
             .args(["--target", "bpfel-unknown-none", "-Z", "build-std=core"])
             .args(["--", "-D", "warnings"]))?;
     }
