@@ -586,3 +586,81 @@ fn runc_container_by_id() {
         }
     );
 }
+
+#[test]
+fn user_runs_the_command_unprivileged() {
+    if !privileged("user_runs_the_command_unprivileged") {
+        return;
+    }
+    let _serial = serial();
+    let dir = scratch();
+    let out = dir.path().join("user.sandprof.json");
+    let run = Command::new(sandprof_bin())
+        .args(["profile", "-q", "--user", "65534:65534", "--out"])
+        .arg(&out)
+        .args(["--", "/usr/bin/id", "-u"])
+        .output()
+        .expect("sandprof runs");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&run.stdout), "65534\n");
+    let p = read_profile(&out);
+    // The user switch happened before the probe followed the command: only the
+    // command's own calls are there, starting with its execve.
+    assert_eq!(calls(&p, "/usr/bin/id", "execve"), 1);
+    assert_eq!(calls(&p, "/usr/bin/id", "setuid"), 0);
+    match &p.captures[0].target {
+        Target::Command { user, .. } => assert_eq!(user.as_deref(), Some("65534:65534")),
+        other => panic!("target is {other:?}"),
+    }
+}
+
+#[test]
+fn thousands_of_children_running_a_static_binary() {
+    if !privileged("thousands_of_children_running_a_static_binary")
+        || !tool("thousands_of_children", "busybox")
+    {
+        return;
+    }
+    let _serial = serial();
+    let dir = scratch();
+    let out = dir.path().join("forks.sandprof.json");
+    let run = Command::new(sandprof_bin())
+        .args(["profile", "-q", "--out"])
+        .arg(&out)
+        .args([
+            "--",
+            "/bin/sh",
+            "-c",
+            "i=0; while [ $i -lt 2000 ]; do /bin/busybox true; i=$((i+1)); done",
+        ])
+        .output()
+        .expect("sandprof runs");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let p = read_profile(&out);
+    assert_eq!(p.lost, LostCounts::default());
+    assert_eq!(calls(&p, "/bin/busybox", "exit_group"), 2000);
+    // Each child's execve returns in the new image and counts under the shell.
+    assert_eq!(calls(&p, "/bin/sh", "execve"), 2001);
+    assert_eq!(p.processes.len(), 2001);
+    let busybox = p
+        .executables
+        .iter()
+        .find(|e| e.path == "/bin/busybox")
+        .expect("busybox ran");
+    match &busybox.format {
+        sandprof::profile::BinaryFormat::Elf {
+            bits, is_static, ..
+        } => {
+            assert_eq!((*bits, *is_static), (64, true))
+        }
+        other => panic!("busybox is {other:?}"),
+    }
+}
