@@ -4,11 +4,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
 use crate::error::Error;
-use crate::matching;
 use crate::model::{
     AbiFact, Arch, ArgRule, Capture, Constant, FieldNaming, FieldValue, FieldValues, GvisorSyscall,
     KataFact, Provenance, Remediation, Runtime, Syscall,
 };
+use crate::rule_index::{CompiledRules, RuleIndex};
 use crate::sources::Sources;
 use crate::suggest;
 
@@ -21,6 +21,10 @@ pub struct Database {
     pub(crate) syscalls: BTreeMap<Arch, Indexed<Syscall>>,
     pub(crate) gvisor: BTreeMap<Arch, Indexed<GvisorSyscall>>,
     pub(crate) rules: Vec<ArgRule>,
+    /// Rules by runtime and syscall.
+    pub(crate) rule_index: RuleIndex,
+    /// Rules compiled for matching, per native arch, built on first use.
+    pub(crate) compiled: [OnceLock<CompiledRules>; 2],
     /// For each rule, the index in `provenance` of its file's table.
     pub(crate) rule_tables: Vec<usize>,
     pub(crate) remediations: Vec<Remediation>,
@@ -141,15 +145,16 @@ impl Database {
 
     /// Rules of `runtime` that name `syscall`, in file order.
     pub fn rules_for(&self, runtime: Runtime, syscall: &str) -> impl Iterator<Item = &ArgRule> {
-        let syscall = syscall.to_owned();
-        self.rules
+        self.rule_index
+            .positions(runtime, syscall)
             .iter()
-            .filter(move |r| r.runtime == runtime && r.syscalls.contains(&syscall))
+            .map(|&i| &self.rules[i])
     }
 
     /// Rules of `runtime` for `syscall` whose every condition holds for `fields`, most
     /// specific first (more conditions first; file order breaks ties). Symbolic values
-    /// resolve through the constants table for `arch`. Glob semantics as documented on
+    /// resolve through the constants table for `arch`: in the field's group first, then
+    /// in any group. Glob semantics as documented on
     /// [`Condition::Glob`](crate::model::Condition::Glob).
     pub fn matching_rules(
         &self,
@@ -158,22 +163,52 @@ impl Database {
         syscall: &str,
         fields: &FieldValues,
     ) -> Vec<&ArgRule> {
-        let mut matched: Vec<&ArgRule> = self
-            .rules_for(runtime, syscall)
-            .filter(|rule| rule.arches.is_empty() || rule.arches.contains(&arch))
-            .filter(|rule| {
-                rule.when.iter().all(|(field, condition)| {
-                    fields.get(field).is_some_and(|value| {
-                        let group = self.field_group(syscall, field);
-                        matching::holds(condition, value, |name| {
-                            self.resolve_constant(group, name, arch)
-                        })
-                    })
-                })
-            })
-            .collect();
-        matched.sort_by_key(|rule| std::cmp::Reverse(rule.when.len()));
-        matched
+        self.matching(runtime, arch, syscall, fields).collect()
+    }
+
+    /// The most specific rule of `runtime` for `syscall` matching `fields`: the first of
+    /// [`Database::matching_rules`], without collecting the others.
+    pub fn best_matching_rule(
+        &self,
+        runtime: Runtime,
+        arch: Arch,
+        syscall: &str,
+        fields: &FieldValues,
+    ) -> Option<&ArgRule> {
+        self.matching(runtime, arch, syscall, fields).next()
+    }
+
+    fn matching<'a, 'f>(
+        &'a self,
+        runtime: Runtime,
+        arch: Arch,
+        syscall: &str,
+        fields: &'f FieldValues,
+    ) -> impl Iterator<Item = &'a ArgRule> + use<'a, 'f> {
+        let compiled: &[_] = match self.compiled_rules(arch) {
+            Some(compiled) => compiled.of(runtime, syscall),
+            None => &[],
+        };
+        compiled
+            .iter()
+            .filter(move |rule| rule.matches(fields))
+            .map(|rule| &self.rules[rule.position])
+    }
+
+    /// The rules compiled for `arch`, compiled on first use; None for a compat ABI, which
+    /// no rule applies to.
+    fn compiled_rules(&self, arch: Arch) -> Option<&CompiledRules> {
+        let slot = Arch::NATIVE.iter().position(|&native| native == arch)?;
+        Some(self.compiled[slot].get_or_init(|| {
+            CompiledRules::new(
+                &self.rules,
+                &self.rule_index,
+                arch,
+                |syscall, field, name| {
+                    self.resolve_constant(self.field_group(syscall, field), name, arch)
+                },
+            )
+        }))
     }
 
     /// The constant group naming the values of `field` of `syscall`'s capture.

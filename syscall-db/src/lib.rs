@@ -16,6 +16,7 @@ pub mod files;
 mod load;
 pub mod matching;
 pub mod model;
+mod rule_index;
 mod sources;
 mod suggest;
 mod validate;

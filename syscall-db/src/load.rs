@@ -13,6 +13,7 @@ use crate::files::{
     RemediationsFile, RulesFile, SyscallTableFile,
 };
 use crate::model::{Arch, GvisorStatus, GvisorSyscall, Syscall};
+use crate::rule_index::RuleIndex;
 use crate::sources::Sources;
 use crate::validate;
 
@@ -75,6 +76,8 @@ pub(crate) fn load(sources: &Sources) -> Result<Database, Error> {
         gvisor_revision,
         syscalls,
         gvisor,
+        rule_index: RuleIndex::new(&rules),
+        compiled: Default::default(),
         rules,
         rule_tables,
         remediations: parsed.remediations.remediation,

@@ -1,61 +1,12 @@
-//! Evaluating a rule [`Condition`] against one captured field value, including the path
-//! glob dialect rules use for /proc, /sys and /dev.
-
-use crate::model::{Condition, FieldValue, Value};
-
-/// Whether `condition` holds for `value`. `resolve` maps a symbolic name to its number
-/// (the constants of the field's group on the profile's arch); a name that does not
-/// resolve never matches an integer.
-pub(crate) fn holds(
-    condition: &Condition,
-    value: &FieldValue,
-    resolve: impl Fn(&str) -> Option<u64>,
-) -> bool {
-    match condition {
-        Condition::Eq(expected) => equals(expected, value, &resolve),
-        Condition::In(options) => options.iter().any(|o| equals(o, value, &resolve)),
-        Condition::AnyBits(bits) => match value {
-            FieldValue::Int(v) => {
-                let mask = bits
-                    .iter()
-                    .filter_map(|b| number(b, &resolve))
-                    .fold(0, |acc, b| acc | b);
-                v & mask != 0
-            }
-            FieldValue::Str(_) => false,
-        },
-        Condition::Prefix(prefix) => {
-            matches!(value, FieldValue::Str(s) if s.starts_with(prefix.as_str()))
-        }
-        Condition::Glob(pattern) => {
-            matches!(value, FieldValue::Str(s) if glob_matches(pattern, s))
-        }
-    }
-}
-
-fn equals(expected: &Value, value: &FieldValue, resolve: &impl Fn(&str) -> Option<u64>) -> bool {
-    match (expected, value) {
-        (Value::Name(name), FieldValue::Str(s)) => name == s,
-        (expected, FieldValue::Int(v)) => number(expected, resolve) == Some(*v),
-        (Value::Number(_), FieldValue::Str(_)) => false,
-    }
-}
-
-fn number(value: &Value, resolve: &impl Fn(&str) -> Option<u64>) -> Option<u64> {
-    match value {
-        Value::Number(n) => Some(*n),
-        Value::Name(name) => resolve(name),
-    }
-}
+//! The path glob dialect rules use for /proc, /sys and /dev: validation, and matching
+//! through a compiled form that shares work between brace alternatives. Conditions as
+//! a whole are evaluated by the compiled rule index.
 
 /// Matches `path` against `pattern`: `*` is any run of characters except `/`, `**` any
 /// run including `/`, `{a,b}` either alternative; every other character (`#` included)
 /// matches itself.
 pub fn glob_matches(pattern: &str, path: &str) -> bool {
-    match expand_first_brace(pattern) {
-        Some(alternatives) => alternatives.iter().any(|p| glob_matches(p, path)),
-        None => match_star(pattern.as_bytes(), path.as_bytes()),
-    }
+    Glob::new(pattern).matches(path)
 }
 
 /// Whether `pattern` is well formed: braces balanced and not nested, no empty pattern.
@@ -72,28 +23,108 @@ pub fn glob_is_valid(pattern: &str) -> bool {
     depth == 0 && !pattern.is_empty()
 }
 
-/// The pattern with its first `{...}` group replaced by each alternative in turn.
-fn expand_first_brace(pattern: &str) -> Option<Vec<String>> {
-    let open = pattern.find('{')?;
-    let close = open + pattern[open..].find('}')?;
-    let (head, tail) = (&pattern[..open], &pattern[close + 1..]);
-    Some(
-        pattern[open + 1..close]
-            .split(',')
-            .map(|alt| format!("{head}{alt}{tail}"))
-            .collect(),
-    )
+/// A glob parsed once. A brace group stays one token, so `/proc/{self,#}/{a,b,c}`
+/// matches `/proc/` once and each alternative of the second group only after one of
+/// the first has matched, instead of trying six expanded patterns from the start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Glob {
+    tokens: Vec<Token>,
 }
 
-fn match_star(pattern: &[u8], path: &[u8]) -> bool {
-    match pattern {
-        [] => path.is_empty(),
-        [b'*', b'*', rest @ ..] => (0..=path.len()).any(|i| match_star(rest, &path[i..])),
-        [b'*', rest @ ..] => {
-            let component = path.iter().position(|&c| c == b'/').unwrap_or(path.len());
-            (0..=component).any(|i| match_star(rest, &path[i..]))
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Token {
+    /// Bytes that match themselves.
+    Literal(Box<[u8]>),
+    /// `*`: any run without `/`.
+    Star,
+    /// `**`: any run.
+    DoubleStar,
+    /// `{a,b}`: any one of these sequences.
+    Alternatives(Vec<Vec<Token>>),
+}
+
+/// What must match after the tokens at hand: a stack of token runs, innermost first.
+struct Rest<'a> {
+    tokens: &'a [Token],
+    then: Option<&'a Rest<'a>>,
+}
+
+impl Glob {
+    /// Parses `pattern`. An unbalanced `{` or `}` is taken literally (validation rejects
+    /// such patterns in rules).
+    pub(crate) fn new(pattern: &str) -> Glob {
+        Glob {
+            tokens: tokens(pattern, true),
         }
-        [c, rest @ ..] => path.first() == Some(c) && match_star(rest, &path[1..]),
+    }
+
+    /// Whether `path` matches the whole pattern.
+    pub(crate) fn matches(&self, path: &str) -> bool {
+        run(&self.tokens, None, path.as_bytes())
+    }
+}
+
+fn tokens(pattern: &str, braces: bool) -> Vec<Token> {
+    let mut out = Vec::new();
+    let mut literal = Vec::new();
+    let mut rest = pattern;
+    let flush = |literal: &mut Vec<u8>, out: &mut Vec<Token>| {
+        if !literal.is_empty() {
+            out.push(Token::Literal(std::mem::take(literal).into_boxed_slice()));
+        }
+    };
+    while let Some(c) = rest.chars().next() {
+        if let Some(after) = rest.strip_prefix("**") {
+            flush(&mut literal, &mut out);
+            out.push(Token::DoubleStar);
+            rest = after;
+        } else if let Some(after) = rest.strip_prefix('*') {
+            flush(&mut literal, &mut out);
+            out.push(Token::Star);
+            rest = after;
+        } else if let Some((group, after)) = braces
+            .then(|| rest.strip_prefix('{')?.split_once('}'))
+            .flatten()
+        {
+            flush(&mut literal, &mut out);
+            let alternatives = group.split(',').map(|alt| tokens(alt, false)).collect();
+            out.push(Token::Alternatives(alternatives));
+            rest = after;
+        } else {
+            let mut bytes = [0; 4];
+            literal.extend_from_slice(c.encode_utf8(&mut bytes).as_bytes());
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    flush(&mut literal, &mut out);
+    out
+}
+
+fn run(tokens: &[Token], then: Option<&Rest<'_>>, path: &[u8]) -> bool {
+    let Some((token, rest)) = tokens.split_first() else {
+        return match then {
+            Some(next) => run(next.tokens, next.then, path),
+            None => path.is_empty(),
+        };
+    };
+    match token {
+        // The first byte alone rules out most alternatives, without a memcmp call.
+        Token::Literal(bytes) => {
+            path.first() == bytes.first()
+                && path.starts_with(bytes)
+                && run(rest, then, &path[bytes.len()..])
+        }
+        Token::Star => {
+            let component = path.iter().position(|&c| c == b'/').unwrap_or(path.len());
+            (0..=component).any(|i| run(rest, then, &path[i..]))
+        }
+        Token::DoubleStar => (0..=path.len()).any(|i| run(rest, then, &path[i..])),
+        Token::Alternatives(alternatives) => {
+            let after = Rest { tokens: rest, then };
+            alternatives
+                .iter()
+                .any(|alternative| run(alternative, Some(&after), path))
+        }
     }
 }
 
@@ -131,58 +162,18 @@ mod tests {
     }
 
     #[test]
-    fn integer_conditions() {
-        let resolve = |name: &str| match name {
-            "AF_NETLINK" => Some(16),
-            "CLONE_NEWNET" => Some(0x4000_0000),
-            _ => None,
-        };
-        let v = FieldValue::Int(16);
-        assert!(holds(
-            &Condition::Eq(Value::Name("AF_NETLINK".into())),
-            &v,
-            resolve
-        ));
-        assert!(holds(&Condition::Eq(Value::Number(16)), &v, resolve));
-        assert!(!holds(
-            &Condition::Eq(Value::Name("AF_UNKNOWN".into())),
-            &v,
-            resolve
-        ));
-        assert!(holds(
-            &Condition::In(vec![Value::Number(2), Value::Name("AF_NETLINK".into())]),
-            &v,
-            resolve
-        ));
-        let flags = FieldValue::Int(0x4000_0000 | 0x100);
-        assert!(holds(
-            &Condition::AnyBits(vec![Value::Name("CLONE_NEWNET".into())]),
-            &flags,
-            resolve
-        ));
-        assert!(!holds(
-            &Condition::AnyBits(vec![Value::Number(0x8)]),
-            &flags,
-            resolve
-        ));
-    }
-
-    #[test]
-    fn string_conditions() {
-        let path = FieldValue::Str("/dev/net/tun".into());
-        assert!(holds(&Condition::Prefix("/dev/net/".into()), &path, |_| {
-            None
-        }));
-        assert!(holds(
-            &Condition::Eq(Value::Name("/dev/net/tun".into())),
-            &path,
-            |_| None
-        ));
-        assert!(!holds(&Condition::Eq(Value::Number(1)), &path, |_| None));
-        assert!(!holds(
-            &Condition::Prefix("/dev".into()),
-            &FieldValue::Int(1),
-            |_| None
-        ));
+    fn groups_combine_and_stars_work_inside_them() {
+        let g = Glob::new("/a/{b,c*}/{d,**/e}");
+        for path in ["/a/b/d", "/a/c/d", "/a/cx/d", "/a/b/x/y/e", "/a/cz/q/e"] {
+            assert!(g.matches(path), "{path}");
+        }
+        for path in [
+            "/a/b/x/d", "/a/c/x/d", "/a/b", "/a/d/d", "/a/b/d/", "/a/cz/e",
+        ] {
+            assert!(!g.matches(path), "{path}");
+        }
+        assert!(glob_matches("/proc/{", "/proc/{"));
+        assert!(glob_matches("/dev/net/tun", "/dev/net/tun"));
+        assert!(!glob_matches("/dev/net/tun", "/dev/net/tun0"));
     }
 }

@@ -142,9 +142,7 @@ impl<'a, 'p> Judge<'a, 'p> {
     /// The most specific rule matching `fields`, if any.
     fn decide(&self, runtime: Runtime, syscall: &str, fields: &FieldValues) -> Option<&'a ArgRule> {
         self.db
-            .matching_rules(runtime, self.arch, syscall, fields)
-            .into_iter()
-            .next()
+            .best_matching_rule(runtime, self.arch, syscall, fields)
     }
 
     fn finding(
