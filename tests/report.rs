@@ -536,6 +536,35 @@ fn a_32_bit_binary_breaks_gvisor_only() {
 }
 
 #[test]
+fn a_compat_exec_return_does_not_make_its_64_bit_caller_32_bit() {
+    let unknown = BinaryFormat::Unknown {
+        reason: "removed before it could be read".to_owned(),
+    };
+    let mut p = profile(&[("/usr/bin/launcher", elf64()), ("/tmp/probe32", unknown)]);
+    for (exe, name, calls) in [(0, "execve", 1), (1, "getpid", 1), (1, "exit", 1)] {
+        p.syscalls.push(SyscallStat {
+            name: name.to_owned(),
+            number: 0,
+            abi: Abi::Compat,
+            executable: exe,
+            calls,
+            errors: Default::default(),
+        });
+    }
+    let report = report_of(&p, "");
+    assert_eq!(
+        summary(&report),
+        vec![(
+            Runtime::Gvisor,
+            Severity::Breaks,
+            "32-bit executable /tmp/probe32 cannot run".to_owned(),
+            "gvisor.abi.32-bit".to_owned()
+        )]
+    );
+    assert_eq!(report.findings[0].evidence.calls, 2);
+}
+
+#[test]
 fn kata_facts_are_as_severe_as_the_database_grades_them() {
     let mut p = profile(&[("/usr/bin/config-reloader", elf64())]);
     call(&mut p, 0, "inotify_init1", 1, &[]);
@@ -750,4 +779,160 @@ fn golden_reports_in_every_format() {
             golden(&format!("{stem}.{ext}"), &String::from_utf8(out).unwrap());
         }
     }
+}
+
+/// The profile `sandprof profile` wrote for `sandprof-workload all` (regenerate with
+/// `sandprof profile -q --out tests/fixtures/profiles/workload.sandprof.json --
+/// ./target/debug/sandprof-workload all` as root), with what varies between runs
+/// normalised: hostname, kernel, times, pids (renumbered from 100) and the temporary
+/// path of the 32-bit program.
+const WORKLOAD: &str = "workload.sandprof.json";
+
+#[test]
+fn the_traced_workload_gets_exactly_the_findings_the_database_predicts() {
+    let profile = io::read(&fixture(WORKLOAD)).unwrap();
+    let report = report_of(&profile, "");
+    let gvisor = |severity, title: &str, entry: &str| {
+        (
+            Runtime::Gvisor,
+            severity,
+            title.to_owned(),
+            entry.to_owned(),
+        )
+    };
+    assert_eq!(
+        summary(&report),
+        vec![
+            gvisor(
+                Severity::Breaks,
+                "copy_file_range is not implemented (ENOSYS)",
+                "gvisor.syscall.x86_64.copy_file_range"
+            ),
+            gvisor(
+                Severity::Breaks,
+                "openat(path=\"/proc/self/smaps_rollup\") fails with ENOENT",
+                "gvisor.proc.pid-memory-introspection"
+            ),
+            gvisor(
+                Severity::Breaks,
+                "socket(domain=AF_NETLINK) fails with EPROTONOSUPPORT",
+                "gvisor.socket.netlink-unsupported"
+            ),
+            gvisor(
+                Severity::Breaks,
+                "32-bit executable /tmp/sandprof-i386-100 cannot run",
+                "gvisor.abi.32-bit"
+            ),
+            gvisor(
+                Severity::Breaks,
+                "bpf(cmd=BPF_PROG_LOAD) fails with EINVAL",
+                "gvisor.bpf.prog-load"
+            ),
+            gvisor(
+                Severity::Breaks,
+                "perf_event_open is not implemented (ENODEV)",
+                "gvisor.syscall.x86_64.perf_event_open"
+            ),
+            gvisor(
+                Severity::NeedsConfig,
+                "socket(domain=AF_INET, protocol=IPPROTO_ICMP, type=SOCK_RAW) fails with EPERM \
+                 unless configured",
+                "gvisor.socket.inet-raw"
+            ),
+            gvisor(
+                Severity::NeedsConfig,
+                "socket(domain=AF_PACKET) fails with EPERM unless configured",
+                "gvisor.socket.packet"
+            ),
+            gvisor(
+                Severity::NeedsConfig,
+                "io_uring_setup() fails with ENOSYS unless configured",
+                "gvisor.io_uring.setup"
+            ),
+            gvisor(
+                Severity::Degraded,
+                "futex is partly implemented; arguments not captured",
+                "gvisor.syscall.x86_64.futex"
+            ),
+            gvisor(
+                Severity::Degraded,
+                "rseq is partly implemented; arguments not captured",
+                "gvisor.syscall.x86_64.rseq"
+            ),
+            gvisor(
+                Severity::Degraded,
+                "sched_getaffinity is partly implemented; arguments not captured",
+                "gvisor.syscall.x86_64.sched_getaffinity"
+            ),
+        ]
+    );
+    assert_eq!(
+        statuses(&report),
+        vec![
+            (Runtime::Gvisor, VerdictStatus::LikelyToBreak),
+            (Runtime::Kata, VerdictStatus::Compatible)
+        ]
+    );
+    assert_eq!(
+        report.verdicts[0]
+            .configuration
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["runsc.net-raw", "runsc.iouring"]
+    );
+    // The propagation change of `mount --make-rprivate /` passes no filesystem type.
+    assert_eq!(
+        report.caveats,
+        vec![
+            "1 argument signatures have fields that could not be read or were cut short; rules \
+             on those fields may not have matched."
+                .to_owned()
+        ]
+    );
+}
+
+#[test]
+fn golden_reports_of_the_traced_workload() {
+    let inputs = [(
+        format!("fixtures/profiles/{WORKLOAD}"),
+        io::read(&fixture(WORKLOAD)).unwrap(),
+    )];
+    let mut report = analyze(Database::get(), &inputs, &AnalysisOptions::default()).unwrap();
+    report.tool.version = "0.0.0-golden".to_owned();
+    for (format, ext) in [
+        (Format::Table, "txt"),
+        (Format::Markdown, "md"),
+        (Format::Json, "json"),
+    ] {
+        let mut out = Vec::new();
+        render(&report, format, &mut out, false).unwrap();
+        golden(&format!("workload.{ext}"), &String::from_utf8(out).unwrap());
+    }
+}
+
+#[test]
+fn the_report_command_gates_ci_on_breaking_findings() {
+    let out = std::process::Command::new(crate::support::sandprof_bin())
+        .args(["report", "--format", "json", "--fail-on", "breaks"])
+        .arg(fixture(WORKLOAD))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Report = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report.schema, "sandprof.report");
+    assert_eq!(report.schema_version, 1);
+    assert_eq!(
+        statuses(&report),
+        vec![
+            (Runtime::Gvisor, VerdictStatus::LikelyToBreak),
+            (Runtime::Kata, VerdictStatus::Compatible)
+        ]
+    );
+    assert_eq!(report.findings.len(), 12);
 }

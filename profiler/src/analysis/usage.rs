@@ -143,8 +143,24 @@ impl<'p> Usage<'p> {
             .filter(|exe| matches!(exe.format, BinaryFormat::Elf { bits: 32, .. }))
             .map(|exe| exe.id)
             .collect();
+        // An execve that starts a 32-bit program returns through the compat ABI, and that
+        // return is counted against the program that called it: a compat exec row of a
+        // 64-bit ELF file says the new image is 32-bit, not the caller.
+        let elf64: BTreeSet<u32> = self
+            .profile
+            .executables
+            .iter()
+            .filter(|exe| matches!(exe.format, BinaryFormat::Elf { bits: 64, .. }))
+            .map(|exe| exe.id)
+            .collect();
         for used in self.compat.values() {
-            ids.extend(used.executables.iter().copied());
+            let exec = matches!(used.name, "execve" | "execveat");
+            ids.extend(
+                used.executables
+                    .iter()
+                    .copied()
+                    .filter(|exe| !(exec && elf64.contains(exe))),
+            );
         }
         let mut ids: Vec<u32> = ids.into_iter().collect();
         ids.sort_by_key(|&id| self.path(id));
