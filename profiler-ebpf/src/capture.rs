@@ -127,7 +127,23 @@ fn read_string(
         return FieldOutcome::Value;
     }
     let buf = &mut key.strs[slot & (MAX_STRS - 1)];
+    if is_path {
+        // Cheap test first: most paths a workload opens are nowhere near the prefixes,
+        // and need neither the buffer cleared nor the whole string copied.
+        // SAFETY: see `read_field`.
+        let head = unsafe { bpf_probe_read_user(arg as *const [u8; PATH_PREFIX_LEN]) };
+        if let Ok(head) = head {
+            if !under_prefix(&head) {
+                return FieldOutcome::Skip;
+            }
+        }
+        // A match, or a short string at the very end of a mapping: read it all.
+    }
     clear(buf);
+    if arg == 0 && !is_path {
+        // No string at all (mount's fstype for a propagation change): recorded empty.
+        return FieldOutcome::String;
+    }
     // SAFETY: see `read_field`.
     let len = match unsafe { bpf_probe_read_user_str_bytes(arg as *const u8, buf) } {
         Ok(bytes) => bytes.len(),
@@ -145,7 +161,9 @@ fn read_string(
         key.base.flags |= SIG_TRUNCATED_BASE << slot;
     }
     if is_path {
-        if !under_prefix(buf) {
+        let mut head = [0u8; PATH_PREFIX_LEN];
+        head.copy_from_slice(&buf[..PATH_PREFIX_LEN]);
+        if !under_prefix(&head) {
             return FieldOutcome::Skip;
         }
         fold_numeric_components(buf);
@@ -166,9 +184,9 @@ fn clear(buf: &mut [u8; STR_LEN]) {
     }
 }
 
-/// Whether `path` equals a prefix or continues it with `/`.
+/// Whether a path, given by its first bytes, equals a prefix or continues it with `/`.
 #[inline(always)]
-fn under_prefix(path: &[u8; STR_LEN]) -> bool {
+fn under_prefix(head: &[u8; PATH_PREFIX_LEN]) -> bool {
     let mut p = 0;
     while p < MAX_PATH_PREFIXES {
         let prefix = path_prefix(p);
@@ -177,12 +195,12 @@ fn under_prefix(path: &[u8; STR_LEN]) -> bool {
             let mut same = true;
             let mut i = 0;
             while i < PATH_PREFIX_LEN {
-                if i < len && path[i] != prefix.bytes[i] {
+                if i < len && head[i] != prefix.bytes[i] {
                     same = false;
                 }
                 i += 1;
             }
-            let next = path[len & (PATH_PREFIX_LEN - 1)];
+            let next = head[len & (PATH_PREFIX_LEN - 1)];
             if same && (next == b'/' || next == 0) {
                 return true;
             }
