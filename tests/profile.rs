@@ -53,6 +53,31 @@ fn start_sandprof(args: &[&str]) -> Child {
     child
 }
 
+/// Runs `sandprof profile -q [options] --out FILE -- command…` and returns its output
+/// with the profile it wrote. Whether the run succeeded is the caller's to check.
+fn traced(options: &[&str], command: &[&str]) -> (std::process::Output, SyscallProfile) {
+    let dir = scratch();
+    let out = dir.path().join("traced.sandprof.json");
+    let run = Command::new(sandprof_bin())
+        .args(["profile", "-q"])
+        .args(options)
+        .arg("--out")
+        .arg(&out)
+        .arg("--")
+        .args(command)
+        .output()
+        .expect("sandprof runs");
+    if !out.exists() {
+        panic!(
+            "sandprof wrote no profile ({}): {}",
+            run.status,
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+    let profile = read_profile(&out);
+    (run, profile)
+}
+
 fn signature_calls(
     profile: &SyscallProfile,
     syscall: &str,
@@ -119,24 +144,14 @@ fn workload_does_exactly_what_the_profile_says() {
         return;
     }
     let _serial = serial();
-    let dir = scratch();
-    let out = dir.path().join("all.sandprof.json");
     let workload = workload_bin();
-    let run = Command::new(sandprof_bin())
-        .args(["profile", "-q", "--out"])
-        .arg(&out)
-        .arg("--")
-        .arg(&workload)
-        .arg("all")
-        .output()
-        .expect("sandprof runs");
+    let (run, p) = traced(&[], &[workload.to_str().unwrap(), "all"]);
     assert!(
         run.status.success(),
         "sandprof failed: {}",
         String::from_utf8_lossy(&run.stderr)
     );
     let steps = steps(&run.stderr);
-    let p = read_profile(&out);
     let wl = "/sandprof-workload";
 
     assert_eq!(p.lost, LostCounts::default());
@@ -238,22 +253,13 @@ fn counts_are_exact() {
         return;
     }
     let _serial = serial();
-    let dir = scratch();
-    let out = dir.path().join("getppid.sandprof.json");
-    let run = Command::new(sandprof_bin())
-        .args(["profile", "-q", "--out"])
-        .arg(&out)
-        .arg("--")
-        .arg(workload_bin())
-        .args(["getppid", "123457"])
-        .output()
-        .expect("sandprof runs");
+    let workload = workload_bin();
+    let (run, p) = traced(&[], &[workload.to_str().unwrap(), "getppid", "123457"]);
     assert!(
         run.status.success(),
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    let p = read_profile(&out);
     assert_eq!(calls(&p, "/sandprof-workload", "getppid"), 123_457);
     assert_eq!(p.lost.total(), 0);
 }
@@ -264,16 +270,8 @@ fn exit_status_passes_through() {
         return;
     }
     let _serial = serial();
-    let dir = scratch();
-    let out = dir.path().join("exit.sandprof.json");
-    let run = Command::new(sandprof_bin())
-        .args(["profile", "-q", "--out"])
-        .arg(&out)
-        .args(["--", "/bin/sh", "-c", "exit 7"])
-        .output()
-        .expect("sandprof runs");
+    let (run, p) = traced(&[], &["/bin/sh", "-c", "exit 7"]);
     assert_eq!(run.status.code(), Some(7));
-    let p = read_profile(&out);
     assert_eq!(calls(&p, "/bin/sh", "exit_group"), 1);
 }
 
@@ -593,21 +591,13 @@ fn user_runs_the_command_unprivileged() {
         return;
     }
     let _serial = serial();
-    let dir = scratch();
-    let out = dir.path().join("user.sandprof.json");
-    let run = Command::new(sandprof_bin())
-        .args(["profile", "-q", "--user", "65534:65534", "--out"])
-        .arg(&out)
-        .args(["--", "/usr/bin/id", "-u"])
-        .output()
-        .expect("sandprof runs");
+    let (run, p) = traced(&["--user", "65534:65534"], &["/usr/bin/id", "-u"]);
     assert!(
         run.status.success(),
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
     assert_eq!(String::from_utf8_lossy(&run.stdout), "65534\n");
-    let p = read_profile(&out);
     // The user switch happened before the probe followed the command: only the
     // command's own calls are there, starting with its execve.
     assert_eq!(calls(&p, "/usr/bin/id", "execve"), 1);
@@ -626,25 +616,13 @@ fn thousands_of_children_running_a_static_binary() {
         return;
     }
     let _serial = serial();
-    let dir = scratch();
-    let out = dir.path().join("forks.sandprof.json");
-    let run = Command::new(sandprof_bin())
-        .args(["profile", "-q", "--out"])
-        .arg(&out)
-        .args([
-            "--",
-            "/bin/sh",
-            "-c",
-            "i=0; while [ $i -lt 2000 ]; do /bin/busybox true; i=$((i+1)); done",
-        ])
-        .output()
-        .expect("sandprof runs");
+    let script = "i=0; while [ $i -lt 2000 ]; do /bin/busybox true; i=$((i+1)); done";
+    let (run, p) = traced(&[], &["/bin/sh", "-c", script]);
     assert!(
         run.status.success(),
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    let p = read_profile(&out);
     assert_eq!(p.lost, LostCounts::default());
     assert_eq!(calls(&p, "/bin/busybox", "exit_group"), 2000);
     // Each child's execve returns in the new image and counts under the shell.

@@ -666,7 +666,7 @@ fn merge_adds_counts_and_keeps_every_capture() {
     signature(&mut b, 1, "socket", &[("domain", FieldValue::Int(2))], 4);
     let merged = merge::merge(
         &[("a".to_owned(), a), ("b".to_owned(), b)],
-        sandprof::analysis::tool_stamp(),
+        sandprof::profile::ToolStamp::current(),
     )
     .unwrap();
     assert_eq!(merged.captures.len(), 2);

@@ -146,14 +146,8 @@ fn build(db: &Database) -> SyscallProfile {
     SyscallProfile {
         schema: SCHEMA.to_owned(),
         schema_version: SCHEMA_VERSION,
-        tool: ToolStamp {
-            name: "sandprof".to_owned(),
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-        },
-        database: DatabaseStamp {
-            version: db.version().to_owned(),
-            gvisor_revision: db.gvisor_revision().to_owned(),
-        },
+        tool: ToolStamp::current(),
+        database: DatabaseStamp::of(db),
         arch: Arch::X86_64,
         captures: vec![CaptureStamp {
             hostname: "bench".to_owned(),

@@ -34,14 +34,6 @@ impl Default for AnalysisOptions {
     }
 }
 
-/// This build of sandprof.
-pub fn tool_stamp() -> ToolStamp {
-    ToolStamp {
-        name: "sandprof".to_owned(),
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-    }
-}
-
 /// Analyses named profiles (names are their file paths, shown as the report's inputs)
 /// against `db`.
 pub fn analyze(
@@ -51,7 +43,9 @@ pub fn analyze(
 ) -> anyhow::Result<Report> {
     let profile: Cow<'_, SyscallProfile> = match inputs {
         [(_, only)] => Cow::Borrowed(only),
-        _ => Cow::Owned(merge::merge(inputs, tool_stamp()).context("cannot combine the profiles")?),
+        _ => Cow::Owned(
+            merge::merge(inputs, ToolStamp::current()).context("cannot combine the profiles")?,
+        ),
     };
     let file = match inputs {
         [(name, _)] => Some(name.as_str()),
@@ -115,11 +109,8 @@ pub fn analyze(
     Ok(Report {
         schema: REPORT_SCHEMA.to_owned(),
         schema_version: REPORT_SCHEMA_VERSION,
-        tool: tool_stamp(),
-        database: DatabaseStamp {
-            version: db.version().to_owned(),
-            gvisor_revision: db.gvisor_revision().to_owned(),
-        },
+        tool: ToolStamp::current(),
+        database: DatabaseStamp::of(db),
         inputs: inputs.iter().map(|(name, _)| name.clone()).collect(),
         captures: profile.captures.clone(),
         assumed_runsc_flags: opts.runsc_flags.to_strings(),

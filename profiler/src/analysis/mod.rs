@@ -19,5 +19,5 @@ pub mod runsc;
 mod usage;
 pub mod verdict;
 
-pub use analyze::{analyze, tool_stamp, AnalysisOptions};
+pub use analyze::{analyze, AnalysisOptions};
 pub use flags::RunscFlags;

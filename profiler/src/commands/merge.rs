@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use crate::analysis::tool_stamp;
+use crate::profile::ToolStamp;
 use crate::profile::{io as profile_io, merge};
 
 /// Options of `sandprof merge`.
@@ -25,7 +25,7 @@ pub struct Options {
 /// Runs the subcommand.
 pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
     let inputs = profile_io::read_many(&opts.profiles)?;
-    let merged = merge::merge(&inputs, tool_stamp())?;
+    let merged = merge::merge(&inputs, ToolStamp::current())?;
     let mut stderr = io::stderr().lock();
     for (name, stamp) in merge::database_mismatches(&inputs) {
         writeln!(

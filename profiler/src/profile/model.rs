@@ -50,6 +50,16 @@ pub struct ToolStamp {
     pub version: String,
 }
 
+impl ToolStamp {
+    /// This build of sandprof.
+    pub fn current() -> ToolStamp {
+        ToolStamp {
+            name: "sandprof".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+}
+
 /// Database version and the gVisor revision it describes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DatabaseStamp {
@@ -57,6 +67,16 @@ pub struct DatabaseStamp {
     pub version: String,
     /// gVisor revision of the syscall tables.
     pub gvisor_revision: String,
+}
+
+impl DatabaseStamp {
+    /// The stamp of `db`.
+    pub fn of(db: &syscall_db::Database) -> DatabaseStamp {
+        DatabaseStamp {
+            version: db.version().to_owned(),
+            gvisor_revision: db.gvisor_revision().to_owned(),
+        }
+    }
 }
 
 /// How, where and when one capture was made.

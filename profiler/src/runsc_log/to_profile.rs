@@ -110,14 +110,8 @@ pub fn to_profile(facts: &LogFacts, db: &Database, arch: Arch, files: Vec<String
     let mut profile = SyscallProfile {
         schema: SCHEMA.to_owned(),
         schema_version: SCHEMA_VERSION,
-        tool: ToolStamp {
-            name: "sandprof".to_owned(),
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-        },
-        database: DatabaseStamp {
-            version: db.version().to_owned(),
-            gvisor_revision: db.gvisor_revision().to_owned(),
-        },
+        tool: ToolStamp::current(),
+        database: DatabaseStamp::of(db),
         arch,
         captures: vec![CaptureStamp {
             hostname: String::new(),

@@ -10,8 +10,9 @@ use serde::Serialize;
 use syscall_db::{Database, Runtime};
 
 use crate::analysis::finding::{Report, REPORT_SCHEMA, REPORT_SCHEMA_VERSION};
-use crate::analysis::{tool_stamp, verdict};
+use crate::analysis::verdict;
 use crate::profile::DatabaseStamp;
+use crate::profile::ToolStamp;
 
 use self::controls::ControlResult;
 use super::workloads::Workload;
@@ -91,11 +92,8 @@ pub fn audit(
     let report = Report {
         schema: REPORT_SCHEMA.to_owned(),
         schema_version: REPORT_SCHEMA_VERSION,
-        tool: tool_stamp(),
-        database: DatabaseStamp {
-            version: db.version().to_owned(),
-            gvisor_revision: db.gvisor_revision().to_owned(),
-        },
+        tool: ToolStamp::current(),
+        database: DatabaseStamp::of(db),
         inputs: files.to_vec(),
         captures: Vec::new(),
         assumed_runsc_flags: Vec::new(),

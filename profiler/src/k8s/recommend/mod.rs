@@ -23,7 +23,7 @@ use self::model::{
     Assessment, Nodes, Recommendation, Threat, RECOMMENDATION_SCHEMA, RECOMMENDATION_SCHEMA_VERSION,
 };
 use self::workload::WorkloadFacts;
-use crate::analysis::tool_stamp;
+use crate::profile::ToolStamp;
 
 /// What the user asks for.
 #[derive(Clone, Debug)]
@@ -98,7 +98,7 @@ pub fn recommend(request: &Request, facts: &WorkloadFacts) -> Recommendation {
     Recommendation {
         schema: RECOMMENDATION_SCHEMA.to_owned(),
         schema_version: RECOMMENDATION_SCHEMA_VERSION,
-        tool: tool_stamp(),
+        tool: ToolStamp::current(),
         threat: request.threat,
         nodes: request.nodes,
         gpu,
