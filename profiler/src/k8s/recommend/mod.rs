@@ -91,7 +91,12 @@ pub fn recommend(request: &Request, facts: &WorkloadFacts) -> Recommendation {
     }
     for named in &facts.reports {
         for caveat in &named.report.caveats {
-            caveats.push(format!("{}: {caveat}", named.source));
+            // Caveats about one input already name it; the others get its name.
+            if caveat.starts_with(named.source.as_str()) {
+                caveats.push(caveat.clone());
+            } else {
+                caveats.push(format!("{}: {caveat}", named.source));
+            }
         }
     }
 
