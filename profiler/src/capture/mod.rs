@@ -130,6 +130,25 @@ pub struct CaptureOptions {
     pub status_line: bool,
 }
 
+/// How a cgroup (or container) capture starts and ends: the tasks already in it, the
+/// probe's filter, and stopping once it is empty.
+fn cgroup_capture(
+    cgroup: target::Cgroup,
+    target: Target,
+) -> anyhow::Result<(
+    Ending,
+    Vec<target::ExistingTask>,
+    Option<CgroupFilter>,
+    Target,
+)> {
+    let seed = target::cgroup_tasks(&cgroup.path)?;
+    let filter = CgroupFilter {
+        id: cgroup.id,
+        level: cgroup.level,
+    };
+    Ok((Ending::CgroupEmpty(cgroup.path), seed, Some(filter), target))
+}
+
 /// Traces the target until it ends, the duration elapses or a signal arrives.
 /// Returns the capture and the profile's description of the target.
 pub fn capture(options: CaptureOptions) -> anyhow::Result<(RawCapture, Target)> {
@@ -161,30 +180,20 @@ pub fn capture(options: CaptureOptions) -> anyhow::Result<(RawCapture, Target)> 
         }
         TargetSpec::Cgroup(path) => {
             let cgroup = target::cgroup(&target::cgroup2_root()?, path)?;
-            let seed = target::cgroup_tasks(&cgroup.path)?;
-            let filter = CgroupFilter {
-                id: cgroup.id,
-                level: cgroup.level,
-            };
             let target = Target::Cgroup {
                 path: cgroup.path.display().to_string(),
             };
-            (Ending::CgroupEmpty(cgroup.path), seed, Some(filter), target)
+            cgroup_capture(cgroup, target)?
         }
         TargetSpec::Container(id) => {
             let root = target::cgroup2_root()?;
             let (id, path) = target::find_container(&root, id)?;
             let cgroup = target::cgroup(&root, &path)?;
-            let seed = target::cgroup_tasks(&cgroup.path)?;
-            let filter = CgroupFilter {
-                id: cgroup.id,
-                level: cgroup.level,
-            };
             let target = Target::Container {
                 id,
                 cgroup: cgroup.path.display().to_string(),
             };
-            (Ending::CgroupEmpty(cgroup.path), seed, Some(filter), target)
+            cgroup_capture(cgroup, target)?
         }
     };
 

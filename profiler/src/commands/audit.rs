@@ -44,15 +44,7 @@ pub enum RuntimeArg {
 
 /// Runs the subcommand.
 pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
-    let mut files = Vec::new();
-    let mut documents = Vec::new();
-    for path in &opts.manifests {
-        let file = path.display().to_string();
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("failed to read {file}"))?;
-        documents.extend(yaml::parse_documents(&file, &text)?);
-        files.push(file);
-    }
+    let (files, documents) = yaml::read_manifests(&opts.manifests)?;
     let mut runtimes: Vec<Runtime> = opts
         .runtimes
         .iter()

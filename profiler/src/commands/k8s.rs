@@ -311,13 +311,7 @@ fn workload_cmd(o: WorkloadOptions, out: &mut dyn io::Write) -> anyhow::Result<(
         out.write_all(yaml::to_yaml_stream(&[d])?.as_bytes())?;
         return Ok(());
     }
-    let mut documents = Vec::new();
-    for path in &o.manifests {
-        let file = path.display().to_string();
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("failed to read {file}"))?;
-        documents.extend(yaml::parse_documents(&file, &text)?);
-    }
+    let (_, documents) = yaml::read_manifests(&o.manifests)?;
     let patched = workload::patch(&documents, Some(sandbox), !o.no_harden)?;
     for p in &patched {
         if p.changes.is_empty() {

@@ -69,15 +69,7 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
         facts.add_profiles(&profiles, judged);
     }
     if !opts.manifests.is_empty() {
-        let mut files = Vec::new();
-        let mut documents = Vec::new();
-        for path in &opts.manifests {
-            let file = path.display().to_string();
-            let text =
-                std::fs::read_to_string(path).with_context(|| format!("failed to read {file}"))?;
-            documents.extend(yaml::parse_documents(&file, &text)?);
-            files.push(file);
-        }
+        let (files, documents) = yaml::read_manifests(&opts.manifests)?;
         let result = audit::audit(db, &files, &documents, &Runtime::ALL)?;
         facts.add_audit(&files, &documents, result)?;
     }

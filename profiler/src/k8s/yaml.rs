@@ -80,6 +80,23 @@ impl Document {
     }
 }
 
+/// Reads manifest files and splits each into its documents; returns the file names (as
+/// given) and every document, in order. Errors name the file (and the document).
+pub fn read_manifests(
+    paths: &[std::path::PathBuf],
+) -> anyhow::Result<(Vec<String>, Vec<Document>)> {
+    let mut files = Vec::with_capacity(paths.len());
+    let mut documents = Vec::new();
+    for path in paths {
+        let file = path.display().to_string();
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("failed to read {file}"))?;
+        documents.extend(parse_documents(&file, &text)?);
+        files.push(file);
+    }
+    Ok((files, documents))
+}
+
 /// Splits `text` (the content of `file`) into its YAML documents. Empty documents (a
 /// trailing `---`, comments only) are skipped but keep their index; every other document
 /// must be a mapping.
