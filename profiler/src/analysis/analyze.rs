@@ -111,6 +111,7 @@ pub fn analyze(
         schema_version: REPORT_SCHEMA_VERSION,
         tool: ToolStamp::current(),
         database: DatabaseStamp::of(db),
+        gvisor_release: None,
         inputs: inputs.iter().map(|(name, _)| name.clone()).collect(),
         captures: profile.captures.clone(),
         assumed_runsc_flags: opts.runsc_flags.to_strings(),

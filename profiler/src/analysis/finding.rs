@@ -194,9 +194,48 @@ pub struct Finding {
     pub remediations: Vec<RemediationRef>,
     /// The database entry.
     pub reference: DbReference,
+    /// What running the workload under the real runtime showed about this finding
+    /// (`sandprof try`); `None` when it was only predicted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observation: Option<Observation>,
+}
+
+/// How a run under the real runtime bears on a finding (`sandprof try`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ObservationKind {
+    /// Predicted, and the call failed under the runtime and the outcome differed.
+    Confirmed,
+    /// Predicted, and the call failed under the runtime, but the program carried on to
+    /// the same result.
+    Tolerated,
+    /// Predicted, but the run under the runtime never made the call.
+    NotReached,
+    /// Not predicted: a difference the run showed that the database did not foresee.
+    Unpredicted,
+}
+
+/// What was observed about one finding under the real runtime.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Observation {
+    /// How the observation bears on the finding.
+    pub kind: ObservationKind,
+    /// Calls and failures seen under the runtime (from its `--strace` log).
+    #[serde(default)]
+    pub calls: u64,
+    /// Failed calls under the runtime, by errno.
+    #[serde(default, skip_serializing_if = "ErrnoCounts::is_empty")]
+    pub errors: ErrnoCounts,
+    /// Lines of evidence: what differed, where in the log.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub detail: Vec<String>,
 }
 
 /// The overall answer for one runtime.
+///
+/// The first three are predictions from facts; the next three say why there is no
+/// prediction to make and are never a pass; the last three are what a run under the
+/// real runtime showed (`sandprof try`).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum VerdictStatus {
@@ -206,6 +245,33 @@ pub enum VerdictStatus {
     CompatibleWithConfiguration,
     /// At least one finding breaks the workload.
     LikelyToBreak,
+    /// Nothing found breaks it, but evidence was lost (events, signatures, unreadable
+    /// input), and what was lost could: the summary names it.
+    Incomplete,
+    /// There was nothing to judge: no calls, no log lines, no pod specs.
+    NoEvidence,
+    /// runsc logs that show no failure. Says how much they covered; it is not a claim
+    /// that the workload is compatible.
+    NoFailureFound,
+    /// Observed: under the runtime the workload ran to the same result as under runc.
+    Works,
+    /// Observed: same result, but with calls failing or features missing on the way.
+    WorksDegraded,
+    /// Observed: the workload failed, or its result differed from runc's.
+    Breaks,
+}
+
+/// What a verdict rests on.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VerdictBasis {
+    /// Facts about the workload judged against the database.
+    #[default]
+    Predicted,
+    /// runsc logs of a run that already happened (post-mortem).
+    Log,
+    /// The workload run under the real runtime beside runc (`sandprof try`).
+    Observed,
 }
 
 /// Verdict for one runtime.
@@ -215,6 +281,9 @@ pub struct Verdict {
     pub runtime: Runtime,
     /// Status.
     pub status: VerdictStatus,
+    /// What the status rests on.
+    #[serde(default)]
+    pub basis: VerdictBasis,
     /// Configuration that makes it work (runsc flags, annotations, pod-spec changes).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub configuration: Vec<RemediationRef>,
@@ -236,6 +305,10 @@ pub struct Report {
     pub tool: crate::profile::ToolStamp,
     /// The database the findings come from.
     pub database: crate::profile::DatabaseStamp,
+    /// The gVisor release the findings judge against (`release-YYYYMMDD.N`), when the
+    /// database is release-aware.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gvisor_release: Option<String>,
     /// Input files (profiles or logs), as given.
     pub inputs: Vec<String>,
     /// How the facts were gathered (from the profiles; one per runsc log set).

@@ -90,6 +90,7 @@ fn refused(judge: &Judge<'_, '_>, entry: &GvisorSyscall, used: &SyscallUse<'_>) 
         evidence: judge.usage.syscall_evidence(used),
         remediations,
         reference: dbref::gvisor_reference(judge.db, judge.arch, entry),
+        observation: None,
     }
 }
 
@@ -153,6 +154,7 @@ fn partly_known(
         evidence,
         remediations: Vec::new(),
         reference: dbref::gvisor_reference(judge.db, judge.arch, entry),
+        observation: None,
     }
 }
 
@@ -209,6 +211,7 @@ fn binaries32(judge: &Judge<'_, '_>, out: &mut Vec<Finding>) {
             },
             remediations: dbref::remediation_refs(judge.db, &fact.remediations),
             reference: dbref::abi_reference(judge.db, fact),
+            observation: None,
         });
     }
 }

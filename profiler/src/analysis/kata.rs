@@ -79,6 +79,7 @@ fn fact_finding(
         },
         remediations: dbref::remediation_refs(judge.db, &fact.remediations),
         reference: dbref::kata_reference(judge.db, fact),
+        observation: None,
     })
 }
 

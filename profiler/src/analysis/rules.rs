@@ -218,6 +218,7 @@ impl<'a, 'p> Judge<'a, 'p> {
             },
             remediations: dbref::remediation_refs(self.db, &rule.remediations),
             reference: dbref::rule_reference(self.db, rule),
+            observation: None,
         })
     }
 

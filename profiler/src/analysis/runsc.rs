@@ -210,6 +210,7 @@ impl Context<'_> {
                 evidence: evidence.clone(),
                 remediations,
                 reference,
+                observation: None,
             }
         };
         let needs = |id: &str| -> (Severity, Vec<RemediationRef>) {
@@ -425,6 +426,7 @@ impl Context<'_> {
                 evidence,
                 remediations: dbref::remediation_refs(self.db, &rule.remediations),
                 reference: dbref::rule_reference(self.db, rule),
+                observation: None,
             });
         }
         let entry = self.db.gvisor(self.arch, &name);
@@ -458,6 +460,7 @@ impl Context<'_> {
             evidence,
             remediations: dbref::other_runtime_refs(self.db, Runtime::Gvisor),
             reference,
+            observation: None,
         })
     }
 
@@ -544,6 +547,7 @@ impl Context<'_> {
                     paths: vec!["pkg/sentry/strace/strace.go".to_owned()],
                 },
             },
+            observation: None,
         }
     }
 
@@ -645,6 +649,7 @@ impl Context<'_> {
                 revision: dbref::upstream_revision(self.db, Runtime::Gvisor, &[]),
                 paths: vec![path.to_owned()],
             },
+            observation: None,
         }
     }
 

@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 
 use syscall_db::{RemediationKind, Runtime};
 
-use super::finding::{Finding, RemediationRef, Severity, Verdict, VerdictStatus};
+use super::finding::{Finding, RemediationRef, Severity, Verdict, VerdictBasis, VerdictStatus};
 
 /// How many blocker titles a summary names before saying "and N more".
 const NAMED_IN_SUMMARY: usize = 3;
@@ -70,6 +70,7 @@ pub fn verdict(runtime: Runtime, findings: &[Finding]) -> Verdict {
     Verdict {
         runtime,
         status,
+        basis: VerdictBasis::Predicted,
         configuration,
         blockers,
         summary,
@@ -165,6 +166,22 @@ fn summary(
             }
             text
         }
+        // Producers of these statuses write their own summaries; these are fallbacks.
+        VerdictStatus::Incomplete => format!(
+            "Nothing found breaks the workload under {name}, but evidence was lost, so \
+             this is not a pass."
+        ),
+        VerdictStatus::NoEvidence => format!("There was no evidence to judge {name} by."),
+        VerdictStatus::NoFailureFound => {
+            "The runsc logs show no failure; this is not a claim of compatibility.".to_owned()
+        }
+        VerdictStatus::Works => format!("Under {name}, the workload ran to runc's result."),
+        VerdictStatus::WorksDegraded => {
+            format!("Under {name}, the workload ran to runc's result, with failures on the way.")
+        }
+        VerdictStatus::Breaks => {
+            format!("Under {name}, the workload failed or its result differed.")
+        }
     };
     if degraded > 0 {
         text.push_str(&format!(
@@ -207,6 +224,7 @@ mod tests {
                 revision: String::new(),
                 paths: Vec::new(),
             },
+            observation: None,
         }
     }
 

@@ -56,11 +56,21 @@ impl FailOn {
     /// Exit code when the gate fails. 2 is taken by errors.
     pub const FAILED: u8 = 1;
 
-    /// Whether `report` fails this gate.
+    /// Whether `report` fails this gate. A verdict without evidence to rest on
+    /// (incomplete, no evidence) fails every gate: it is never a pass.
     pub fn fails(self, report: &Report) -> bool {
         report.verdicts.iter().any(|verdict| match self {
-            FailOn::Breaks => verdict.status == VerdictStatus::LikelyToBreak,
-            FailOn::NeedsConfig => verdict.status != VerdictStatus::Compatible,
+            FailOn::Breaks => matches!(
+                verdict.status,
+                VerdictStatus::LikelyToBreak
+                    | VerdictStatus::Breaks
+                    | VerdictStatus::Incomplete
+                    | VerdictStatus::NoEvidence
+            ),
+            FailOn::NeedsConfig => !matches!(
+                verdict.status,
+                VerdictStatus::Compatible | VerdictStatus::Works | VerdictStatus::NoFailureFound
+            ),
             FailOn::Never => false,
         })
     }

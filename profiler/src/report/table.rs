@@ -49,9 +49,13 @@ pub fn render(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<(
     for verdict in &report.verdicts {
         let status = text::status_name(verdict.status).to_uppercase();
         let style = match verdict.status {
-            VerdictStatus::Compatible => GREEN_BOLD,
-            VerdictStatus::CompatibleWithConfiguration => YELLOW_BOLD,
-            VerdictStatus::LikelyToBreak => RED_BOLD,
+            VerdictStatus::Compatible | VerdictStatus::Works => GREEN_BOLD,
+            VerdictStatus::CompatibleWithConfiguration
+            | VerdictStatus::WorksDegraded
+            | VerdictStatus::Incomplete
+            | VerdictStatus::NoEvidence
+            | VerdictStatus::NoFailureFound => YELLOW_BOLD,
+            VerdictStatus::LikelyToBreak | VerdictStatus::Breaks => RED_BOLD,
         };
         writeln!(
             out,

@@ -43,6 +43,12 @@ pub fn status_name(status: VerdictStatus) -> &'static str {
         VerdictStatus::Compatible => "compatible",
         VerdictStatus::CompatibleWithConfiguration => "compatible with configuration",
         VerdictStatus::LikelyToBreak => "likely to break",
+        VerdictStatus::Incomplete => "incomplete",
+        VerdictStatus::NoEvidence => "no evidence",
+        VerdictStatus::NoFailureFound => "no failure found",
+        VerdictStatus::Works => "works",
+        VerdictStatus::WorksDegraded => "works, degraded",
+        VerdictStatus::Breaks => "breaks",
     }
 }
 

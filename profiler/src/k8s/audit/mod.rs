@@ -94,6 +94,7 @@ pub fn audit(
         schema_version: REPORT_SCHEMA_VERSION,
         tool: ToolStamp::current(),
         database: DatabaseStamp::of(db),
+        gvisor_release: None,
         inputs: files.to_vec(),
         captures: Vec::new(),
         assumed_runsc_flags: Vec::new(),

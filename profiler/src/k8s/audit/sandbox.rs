@@ -320,5 +320,6 @@ fn finding(
         },
         remediations,
         reference,
+        observation: None,
     }
 }

@@ -191,9 +191,14 @@ fn compatibility(choice: Choice, q: &Question<'_>) -> Compatibility {
         status = worse(
             status,
             match v.status {
-                VerdictStatus::Compatible => CompatStatus::Compatible,
-                VerdictStatus::CompatibleWithConfiguration => CompatStatus::NeedsConfiguration,
-                VerdictStatus::LikelyToBreak => CompatStatus::LikelyToBreak,
+                VerdictStatus::Compatible | VerdictStatus::Works => CompatStatus::Compatible,
+                VerdictStatus::CompatibleWithConfiguration | VerdictStatus::WorksDegraded => {
+                    CompatStatus::NeedsConfiguration
+                }
+                VerdictStatus::LikelyToBreak | VerdictStatus::Breaks => CompatStatus::LikelyToBreak,
+                VerdictStatus::Incomplete
+                | VerdictStatus::NoEvidence
+                | VerdictStatus::NoFailureFound => CompatStatus::Unknown,
             },
         );
         configuration.extend(v.configuration.iter().map(configuration_line));
