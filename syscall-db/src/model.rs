@@ -252,10 +252,6 @@ pub const RULE_CATEGORIES: [&str; 21] = [
     "dev_path",
 ];
 
-/// The path prefixes under which the tracer keeps `user_path` fields; a path condition
-/// outside them can never match.
-pub const USER_PATH_PREFIXES: [&str; 3] = ["/proc", "/sys", "/dev"];
-
 /// An argument-level rule: what a runtime does with a syscall given some of its arguments.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArgRule {

@@ -12,8 +12,9 @@ use crate::load::problem;
 use crate::matching::glob_is_valid;
 use crate::model::{
     Arch, ArgRule, CaptureField, Condition, FactSeverity, FieldKind, FieldNaming, Outcome,
-    Provenance, RemediationKind, Runtime, Source, Value, RULE_CATEGORIES, USER_PATH_PREFIXES,
+    Provenance, RemediationKind, Runtime, Source, Value, RULE_CATEGORIES,
 };
+use crate::paths::USER_PATH_PREFIXES;
 
 /// At most this many fields per captured syscall (the probe's record has 4 slots).
 pub const MAX_CAPTURE_FIELDS: usize = 4;
@@ -660,12 +661,7 @@ impl Validator<'_> {
             }
             Condition::Eq(Value::Number(_)) | Condition::AnyBits(_) => return,
         };
-        let kept = USER_PATH_PREFIXES.iter().any(|prefix| {
-            pattern
-                .strip_prefix(prefix)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-        });
-        if !kept {
+        if !crate::paths::is_kept_path(pattern) {
             self.report(
                 file,
                 item.to_owned(),

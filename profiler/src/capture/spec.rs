@@ -21,9 +21,6 @@ const FORK_LIKE: [&str; 4] = ["clone", "clone3", "fork", "vfork"];
 /// Syscalls whose success replaces the executable.
 const EXEC_LIKE: [&str; 2] = ["execve", "execveat"];
 
-/// Path prefixes under which `user_path` fields are kept.
-pub const PATH_PREFIXES: [&str; 3] = ["/proc", "/sys", "/dev"];
-
 /// How userspace decodes one captured field.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlannedField {
@@ -194,7 +191,7 @@ fn mask(db: &Database, arch: Arch, field: &CaptureField) -> anyhow::Result<u64> 
 /// The probe's path prefix table.
 pub fn path_prefixes() -> [abi::PathPrefix; abi::MAX_PATH_PREFIXES] {
     let mut out = [abi::PathPrefix::default(); abi::MAX_PATH_PREFIXES];
-    for (slot, prefix) in out.iter_mut().zip(PATH_PREFIXES) {
+    for (slot, prefix) in out.iter_mut().zip(syscall_db::USER_PATH_PREFIXES) {
         slot.len = prefix.len() as u32;
         slot.bytes[..prefix.len()].copy_from_slice(prefix.as_bytes());
     }

@@ -121,16 +121,7 @@ impl ExeIds {
 /// number of kernel signatures small but not one; the profile (and the database's
 /// globs) use a single `#` per folded component: `/proc/####/status` → `/proc/#/status`.
 fn fold_components(path: &str) -> String {
-    path.split('/')
-        .map(|c| {
-            if !c.is_empty() && c.bytes().all(|b| b == b'#') {
-                "#"
-            } else {
-                c
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("/")
+    syscall_db::paths::fold_numbers(path)
 }
 
 /// Decodes a signature's fields; the second list names the incomplete ones.

@@ -10,15 +10,12 @@ use syscall_db::{Arch, Capture, Database, FieldKind, FieldValue, FieldValues, Va
 
 use super::args::{self, Symbol};
 
-/// Path prefixes whose paths are kept (the tracer's `UserPath` rule).
-pub const PATH_PREFIXES: [&str; 3] = ["/proc", "/sys", "/dev"];
-
 /// How one field is read from strace text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Reading {
     /// A number or symbolic value; symbols are resolved in `group`.
     Integer { group: Option<String>, mask: u64 },
-    /// A path, kept under [`PATH_PREFIXES`].
+    /// A path, kept under [`syscall_db::USER_PATH_PREFIXES`].
     Path,
     /// A string, always kept.
     Text,
@@ -215,23 +212,7 @@ impl CaptureSpec {
 /// Folds a path like the tracer (numeric components → `#`) when it is under a kept
 /// prefix; `None` otherwise.
 pub fn keep_path(path: &str) -> Option<String> {
-    let kept = PATH_PREFIXES
-        .iter()
-        .any(|p| path == *p || path.strip_prefix(p).is_some_and(|r| r.starts_with('/')));
-    if !kept {
-        return None;
-    }
-    let folded: Vec<&str> = path
-        .split('/')
-        .map(|c| {
-            if !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit()) {
-                "#"
-            } else {
-                c
-            }
-        })
-        .collect();
-    Some(folded.join("/"))
+    syscall_db::paths::kept_path(path)
 }
 
 #[cfg(test)]
