@@ -1,6 +1,6 @@
 //! `cargo xtask setup`: installs what building and testing sandprof needs on a fresh
-//! machine, saying what it installs: Debian packages (runc, busybox-static, bpftool,
-//! bpftrace, strace), the nightly `rust-src` component and bpf-linker 0.10.0 (the
+//! machine, saying what it installs: Debian packages (runc, runsc, containerd,
+//! busybox-static, bpftool, bpftrace, strace), the nightly `rust-src` component and bpf-linker 0.10.0 (the
 //! newest that links with rustc's own LLVM; later ones need a system LLVM 23). What is
 //! already there is left alone.
 
@@ -15,8 +15,13 @@ use crate::cmd::{run, succeeds};
 pub struct Options {}
 
 /// Debian packages and the command each provides (checked before installing).
-const PACKAGES: [(&str, &str); 5] = [
+const PACKAGES: [(&str, &str); 7] = [
     ("runc", "runc"),
+    // gVisor (release 20221219.0 on Debian 12): the ground truth `sandprof try` and
+    // `sandprof bench` run workloads under, and the source of real runsc logs.
+    ("runsc", "runsc"),
+    // `containerd --config F config dump` checks the node configuration sandprof writes.
+    ("containerd", "containerd"),
     ("busybox-static", "busybox"),
     ("bpftool", "bpftool"),
     ("bpftrace", "bpftrace"),
