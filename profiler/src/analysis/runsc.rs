@@ -23,10 +23,10 @@ use super::outcome::{self, Judgement};
 use super::{analyze, args, dbref, gvisor, verdict, AnalysisOptions};
 use crate::profile::SyscallProfile;
 use crate::runsc_log::facts::{
-    CallStat, Cause, CauseKind, EventKind, EventStat, LogFacts, NvproxyKind, RawSocketFixKind,
-    SyscallId, Termination, TerminationKind, Where,
+    CallStat, Cause, CauseKind, EventKind, EventStat, LogFacts, SyscallId, Termination,
+    TerminationKind, Where,
 };
-use crate::runsc_log::message::{ExitScope, ExitStatus};
+use crate::runsc_log::message::{ExitScope, ExitStatus, NvproxyProblem, RawSocketFix};
 use crate::runsc_log::to_profile::{self, errno_name, LogProfile};
 
 /// Findings and the profile made from the logs.
@@ -229,7 +229,7 @@ impl Context<'_> {
             EventKind::UnsupportedSyscall { syscall, key_args } => {
                 return self.unsupported(syscall, key_args, event, evidence, existing);
             }
-            EventKind::RawSocket(RawSocketFixKind::NetRaw) => {
+            EventKind::RawSocket(RawSocketFix::NetRaw) => {
                 let (severity, remediations) = needs("runsc.net-raw");
                 finding(
                     severity,
@@ -243,7 +243,7 @@ impl Context<'_> {
                     "pkg/sentry/socket/netstack/provider.go",
                 )
             }
-            EventKind::RawSocket(RawSocketFixKind::CapNetRaw) => finding(
+            EventKind::RawSocket(RawSocketFix::CapNetRaw) => finding(
                 Severity::NeedsConfig,
                 Category::Socket,
                 "raw socket refused: the container lacks CAP_NET_RAW".to_owned(),
@@ -322,7 +322,7 @@ impl Context<'_> {
                 "runsc.message.mount-option",
                 "runsc/boot/vfs.go",
             ),
-            EventKind::Nvproxy(NvproxyKind::Unsupported) => finding(
+            EventKind::Nvproxy(NvproxyProblem::Unsupported) => finding(
                 Severity::Breaks,
                 Category::Device,
                 "GPU operation not supported by nvproxy".to_owned(),
@@ -333,7 +333,7 @@ impl Context<'_> {
                 "runsc.message.nvproxy-unsupported",
                 "pkg/sentry/devices/nvproxy/frontend.go",
             ),
-            EventKind::Nvproxy(NvproxyKind::MissingCapability) => finding(
+            EventKind::Nvproxy(NvproxyProblem::MissingCapability) => finding(
                 Severity::NeedsConfig,
                 Category::Device,
                 "GPU operation needs a driver capability the container did not get".to_owned(),
@@ -345,7 +345,7 @@ impl Context<'_> {
                 "runsc.message.nvproxy-capability",
                 "pkg/sentry/devices/nvproxy/frontend.go",
             ),
-            EventKind::Nvproxy(NvproxyKind::UnsupportedDriver) => finding(
+            EventKind::Nvproxy(NvproxyProblem::UnsupportedDriver) => finding(
                 Severity::NeedsConfig,
                 Category::Device,
                 "NVIDIA driver version not supported by nvproxy".to_owned(),

@@ -166,7 +166,7 @@ pub enum EventKind {
         key_args: Vec<(u8, u64)>,
     },
     /// A raw socket was refused.
-    RawSocket(RawSocketFixKind),
+    RawSocket(RawSocketFix),
     /// An unsupported socket option.
     Sockopt {
         /// Level, when named.
@@ -185,27 +185,7 @@ pub enum EventKind {
     /// An unknown mount option, ignored.
     MountOptionIgnored(String),
     /// nvproxy.
-    Nvproxy(NvproxyKind),
-}
-
-/// [`RawSocketFix`], ordered and hashable for keys.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum RawSocketFixKind {
-    /// `--net-raw`.
-    NetRaw,
-    /// CAP_NET_RAW.
-    CapNetRaw,
-}
-
-/// [`NvproxyProblem`], ordered and hashable for keys.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum NvproxyKind {
-    /// No handler.
-    Unsupported,
-    /// Driver capability not requested.
-    MissingCapability,
-    /// Driver version not supported.
-    UnsupportedDriver,
+    Nvproxy(NvproxyProblem),
 }
 
 /// Occurrences of one kind of message.
@@ -660,10 +640,7 @@ impl<'s> FactsBuilder<'s> {
                 );
                 return;
             }
-            Message::RawSocket { needs } => EventKind::RawSocket(match needs {
-                RawSocketFix::NetRaw => RawSocketFixKind::NetRaw,
-                RawSocketFix::CapNetRaw => RawSocketFixKind::CapNetRaw,
-            }),
+            Message::RawSocket { needs } => EventKind::RawSocket(needs),
             Message::Sockopt { level, option } => EventKind::Sockopt {
                 level: level.map(str::to_owned),
                 option,
@@ -677,11 +654,7 @@ impl<'s> FactsBuilder<'s> {
             Message::MountOptionIgnored { option } => {
                 EventKind::MountOptionIgnored(String::from_utf8_lossy(option).into_owned())
             }
-            Message::Nvproxy { kind } => EventKind::Nvproxy(match kind {
-                NvproxyProblem::Unsupported => NvproxyKind::Unsupported,
-                NvproxyProblem::MissingCapability => NvproxyKind::MissingCapability,
-                NvproxyProblem::UnsupportedDriver => NvproxyKind::UnsupportedDriver,
-            }),
+            Message::Nvproxy { kind } => EventKind::Nvproxy(kind),
             Message::Signal { signal, pid, tid } => {
                 let pid = pid.or(ids.and_then(|i| i.pid));
                 let tid = tid.or(ids.map(|i| i.tid));

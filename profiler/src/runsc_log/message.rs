@@ -104,8 +104,9 @@ pub enum Message<'a> {
     },
 }
 
-/// What the raw-socket message asks for.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+/// What the raw-socket message asks for. Ordered and hashable: the log facts key their
+/// event counts by it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RawSocketFix {
     /// runsc's `--net-raw` flag.
     NetRaw,
@@ -113,8 +114,8 @@ pub enum RawSocketFix {
     CapNetRaw,
 }
 
-/// nvproxy problems.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+/// nvproxy problems. Ordered and hashable: the log facts key their event counts by it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum NvproxyProblem {
     /// An ioctl, control command or allocation class nvproxy has no handler for.
     Unsupported,
