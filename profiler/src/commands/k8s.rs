@@ -7,8 +7,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
-use syscall_db::{Database, Runtime};
+use syscall_db::Database;
 
+use super::args::RuntimeArg;
+use super::output::Output;
 use crate::k8s::containerd::ConfigSchema;
 use crate::k8s::evidence::WorkloadEvidence;
 use crate::k8s::node::{self, Cri, ExistingConfig};
@@ -48,19 +50,9 @@ struct SandboxArgs {
     kata: KataHypervisor,
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum RuntimeArg {
-    Gvisor,
-    Kata,
-}
-
 impl SandboxArgs {
     fn sandbox(&self) -> Sandbox {
-        let runtime = match self.runtime {
-            RuntimeArg::Gvisor => Runtime::Gvisor,
-            RuntimeArg::Kata => Runtime::Kata,
-        };
-        Sandbox::new(runtime, self.kata)
+        Sandbox::new(self.runtime.into(), self.kata)
     }
 }
 
@@ -157,7 +149,7 @@ enum PolicyEngine {
 
 /// Runs the subcommand.
 pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
-    let mut out = io::stdout().lock();
+    let mut out = Output::stdout();
     match opts.command {
         Command::Node(o) => node_cmd(o, &mut out)?,
         Command::Runtimeclass(o) => {
@@ -169,7 +161,7 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
         Command::Workload(o) => workload_cmd(o, &mut out)?,
         Command::Policy(o) => policy_cmd(o, &mut out)?,
     }
-    out.flush()?;
+    out.finish()?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -2,7 +2,7 @@
 //! short summary, and optionally the compatibility report.
 
 use std::ffi::OsString;
-use std::io::{self, BufWriter, IsTerminal as _, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -12,6 +12,7 @@ use syscall_db::Database;
 
 use crate::capture::target::resolve_user;
 use crate::capture::{self, CaptureOptions, TargetSpec};
+use crate::commands::output::stdout_color;
 use crate::commands::report::{report_profiles, ReportArgs};
 use crate::profile::builder::{build, Host};
 use crate::profile::summary::Summary;
@@ -168,10 +169,7 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
     let spec = target_spec(&opts)?;
     let report_options = opts
         .report
-        .then(|| {
-            let color = io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            opts.report_args.options(color)
-        })
+        .then(|| opts.report_args.options(stdout_color()))
         .transpose()?;
     let (raw, target) = capture::capture(CaptureOptions {
         target: spec,

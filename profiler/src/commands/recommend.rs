@@ -3,13 +3,14 @@
 //! profiles judged on the spot, and its manifests), with the reasons, the residual risks
 //! and the rollout plan; as a terminal table, Markdown or JSON.
 
-use std::io::{self, Write as _};
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use syscall_db::{Database, Runtime};
 
+use super::output::Output;
 use crate::k8s::audit;
 use crate::k8s::evidence::WorkloadEvidence;
 use crate::k8s::recommend::model::{Nodes, Threat};
@@ -80,7 +81,7 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
         gpu: opts.gpu,
     };
     let recommendation = recommend::recommend(&request, &facts);
-    let mut out = io::stdout().lock();
+    let mut out = Output::stdout();
     match opts.format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut out, &recommendation)
@@ -90,6 +91,6 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
         Format::Table => render::table(&recommendation, &mut out)?,
         Format::Markdown => render::markdown(&recommendation, &mut out)?,
     }
-    out.flush()?;
+    out.finish()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -5,14 +5,15 @@
 //! `sandprof profile --report` reuses this: it flattens [`ReportArgs`] into its own
 //! options and calls [`report_profiles`] on the profile it just wrote.
 
-use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal as _, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use syscall_db::{Database, Runtime};
 
+use super::args::runsc_flags;
+use super::output::Output;
 use crate::analysis::{self, AnalysisOptions, RunscFlags};
 use crate::profile::{io as profile_io, SyscallProfile};
 use crate::report::{self, FailOn, Format};
@@ -96,16 +97,10 @@ impl ReportArgs {
     /// The options these arguments stand for; `color` says whether the output is a
     /// terminal.
     pub fn options(&self, color: bool) -> anyhow::Result<ReportOptions> {
-        let mut runsc_flags = RunscFlags::none();
-        for flags in &self.runsc_flags {
-            runsc_flags
-                .extend(flags.clone())
-                .context("invalid --runsc-flags")?;
-        }
         Ok(ReportOptions {
             analysis: AnalysisOptions {
                 runtimes: self.runtime.runtimes(),
-                runsc_flags,
+                runsc_flags: runsc_flags(&self.runsc_flags)?,
             },
             format: self.format,
             fail_on: self.fail_on,
@@ -131,18 +126,9 @@ pub fn report_profiles(
 /// Runs the subcommand.
 pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
     let profiles = profile_io::read_many(&opts.profiles)?;
-    match &opts.output {
-        Some(path) => {
-            let file =
-                File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-            let mut out = BufWriter::new(file);
-            report_profiles(&profiles, &opts.args.options(false)?, &mut out)
-        }
-        None => {
-            let stdout = io::stdout();
-            let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            let mut out = BufWriter::new(stdout.lock());
-            report_profiles(&profiles, &opts.args.options(color)?, &mut out)
-        }
-    }
+    let mut out = Output::to(opts.output.as_deref())?;
+    let options = opts.args.options(out.color())?;
+    let code = report_profiles(&profiles, &options, &mut out)?;
+    out.finish()?;
+    Ok(code)
 }

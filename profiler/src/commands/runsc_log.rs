@@ -4,14 +4,15 @@
 //! through the same analysis and renderers as `sandprof report`. `--to-profile` writes
 //! the strace lines as a profile for `report`, `merge` and `diff`.
 
-use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal as _, Write};
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use syscall_db::{Arch, Database};
 
+use super::args::runsc_flags;
+use super::output::Output;
 use crate::analysis::runsc::analyze_logs;
 use crate::analysis::RunscFlags;
 use crate::profile::io as profile_io;
@@ -58,12 +59,7 @@ pub struct Options {
 /// Runs the subcommand.
 pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
     let db = Database::get();
-    let mut flags = RunscFlags::none();
-    for more in &opts.runsc_flags {
-        flags
-            .extend(more.clone())
-            .context("invalid --runsc-flags")?;
-    }
+    let flags = runsc_flags(&opts.runsc_flags)?;
     let inputs = input::expand(&opts.paths)?;
     let names: Vec<String> = inputs.iter().map(input::Input::name).collect();
     let host = Arch::host()
@@ -93,23 +89,12 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
         profile_io::write(path, &analysis.profile.profile)?;
     }
     let report = &analysis.report;
-    let render = |out: &mut dyn Write, color: bool| -> anyhow::Result<()> {
-        report::render(report, opts.format, out, color)
-            .and_then(|()| out.flush())
-            .context("cannot write the report")
-    };
-    match &opts.output {
-        Some(path) => {
-            let file =
-                File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-            render(&mut BufWriter::new(file), false)?;
-        }
-        None => {
-            let stdout = io::stdout();
-            let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            render(&mut BufWriter::new(stdout.lock()), color)?;
-        }
-    }
+    let mut out = Output::to(opts.output.as_deref())?;
+    let color = out.color();
+    report::render(report, opts.format, &mut out, color)
+        .and_then(|()| out.flush())
+        .context("cannot write the report")?;
+    out.finish()?;
     Ok(opts.fail_on.exit_code(report))
 }
 

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
+use super::output::Output;
 use crate::k8s::verify::{self, CheckStatus, DetectedRuntime, SystemView};
 
 /// Options of `sandprof verify`.
@@ -59,7 +60,7 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
         Expect::Kata => DetectedRuntime::Kata,
         Expect::Runc => DetectedRuntime::RuncOrHost,
     });
-    let mut out = io::stdout().lock();
+    let mut out = Output::stdout();
     match opts.format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut out, &result).context("failed to write JSON")?;
@@ -80,7 +81,7 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    out.flush()?;
+    out.finish()?;
     if let Some(expected) = expected {
         if expected != result.detection.runtime {
             writeln!(
