@@ -10,16 +10,34 @@ use super::facts::{GVISOR_GPU, GVISOR_SECURITY, KATA_GPU, KATA_GUEST_SECCOMP};
 use super::model::{Choice, ResidualRisk};
 use super::workload::WorkloadFacts;
 
-/// The residual risks of `choice` for this workload.
+/// The residual risks of `choice` for this workload: first the four every option
+/// shares (in the same order for each, so options compare line by line), then what the
+/// option's own configuration opens.
 pub fn residual_risks(choice: Choice, gpu: bool, facts: &WorkloadFacts) -> Vec<ResidualRisk> {
-    let mut out = Vec::new();
-    let mut risk = |id: &str, risk: String, controls: &[&str]| {
-        out.push(ResidualRisk {
-            id: id.to_owned(),
-            risk,
-            controls: controls.iter().map(|c| (*c).to_owned()).collect(),
-        });
-    };
+    let mut out = vec![
+        host_kernel(choice),
+        side_channels(),
+        shared_storage(choice),
+        shared_network(),
+    ];
+    match choice {
+        Choice::Gvisor => out.extend(gvisor_configuration(gpu, facts)),
+        Choice::Kata => out.extend(kata_configuration(gpu)),
+        Choice::HardenedRunc => out.push(no_sandbox()),
+    }
+    out
+}
+
+fn risk(id: &str, risk: String, controls: &[&str]) -> ResidualRisk {
+    ResidualRisk {
+        id: id.to_owned(),
+        risk,
+        controls: controls.iter().map(|c| (*c).to_owned()).collect(),
+    }
+}
+
+/// The boundary itself failing: what an escape must chain, and how to keep it hard.
+fn host_kernel(choice: Choice) -> ResidualRisk {
     let dedicated_pool = "a dedicated node pool for sandboxed pods (the label and taint \
                           `sandprof k8s node` writes), so an escape lands on a node without \
                           other workloads' secrets";
@@ -37,7 +55,6 @@ pub fn residual_risks(choice: Choice, gpu: bool, facts: &WorkloadFacts) -> Vec<R
              the workload calls)"
         }
     };
-
     let (kernel_risk, patch) = match choice {
         Choice::Gvisor => (
             format!(
@@ -61,8 +78,11 @@ pub fn residual_risks(choice: Choice, gpu: bool, facts: &WorkloadFacts) -> Vec<R
         "host-kernel",
         kernel_risk,
         &[patch, dedicated_pool, seccomp_in_sandbox],
-    );
+    )
+}
 
+/// The same for every option: no software boundary stops the hardware's own leaks.
+fn side_channels() -> ResidualRisk {
     risk(
         "side-channels",
         format!(
@@ -75,8 +95,10 @@ pub fn residual_risks(choice: Choice, gpu: bool, facts: &WorkloadFacts) -> Vec<R
             "disable SMT, or use core scheduling, on nodes shared by hostile tenants",
             "dedicated nodes per tenant for the most sensitive tier",
         ],
-    );
+    )
+}
 
+fn shared_storage(choice: Choice) -> ResidualRisk {
     let storage = match choice {
         Choice::Gvisor => "hostPath and shared volumes reach the node's files through the gofer",
         Choice::Kata => "hostPath and shared volumes reach the node's files through virtio-fs",
@@ -90,8 +112,10 @@ pub fn residual_risks(choice: Choice, gpu: bool, facts: &WorkloadFacts) -> Vec<R
             "one PersistentVolume per tenant, read-only where the workload allows",
             "no container runtime socket or kubelet directory mounted",
         ],
-    );
+    )
+}
 
+fn shared_network() -> ResidualRisk {
     risk(
         "shared-network",
         "the sandbox shares the cluster network: it can reach other pods, the node, the \
@@ -102,84 +126,89 @@ pub fn residual_risks(choice: Choice, gpu: bool, facts: &WorkloadFacts) -> Vec<R
             "block the node's metadata endpoint (169.254.169.254) and the kubelet port",
             "automountServiceAccountToken: false unless the workload calls the API",
         ],
-    );
+    )
+}
 
-    if choice == Choice::Gvisor {
-        let flags: Vec<&str> = facts
-            .reports
-            .iter()
-            .filter_map(|r| r.verdict(Runtime::Gvisor))
-            .flat_map(|v| &v.configuration)
-            .filter_map(|r| r.flag.as_deref())
-            .collect();
-        let mut flags = flags;
-        flags.sort_unstable();
-        flags.dedup();
-        if !flags.is_empty() {
-            risk(
-                "runsc-flags",
-                format!(
-                    "the workload needs runsc {}: each flag hands the sandbox more of the \
-                     host",
-                    flags.join(" ")
-                ),
-                &[
-                    "set the flags in this RuntimeClass's runsc.toml only, not for every \
-                     sandbox on the node",
-                    "a separate RuntimeClass (and node pool) for workloads that need them",
-                ],
-            );
-        }
-        if gpu {
-            risk(
-                "gpu-driver",
-                format!(
-                    "nvproxy forwards allowlisted ioctls to the host's NVIDIA driver: its \
-                     bugs are reachable from the sandbox ({} {GVISOR_GPU})",
-                    sources::GVISOR
-                ),
-                &[
-                    "update NVIDIA drivers as soon as gVisor supports the new version",
-                    "keep --nvproxy-allowed-driver-capabilities to compute,utility",
-                    "GPU nodes only for GPU workloads",
-                ],
-            );
-        }
-    }
-    if choice == Choice::Kata {
-        risk(
-            "guest-seccomp",
+/// What gVisor's configuration for this workload opens: the runsc flags its reports ask
+/// for, and nvproxy when it needs a GPU.
+fn gvisor_configuration(gpu: bool, facts: &WorkloadFacts) -> Vec<ResidualRisk> {
+    let mut out = Vec::new();
+    let mut flags: Vec<&str> = facts
+        .reports
+        .iter()
+        .filter_map(|r| r.verdict(Runtime::Gvisor))
+        .flat_map(|v| &v.configuration)
+        .filter_map(|r| r.flag.as_deref())
+        .collect();
+    flags.sort_unstable();
+    flags.dedup();
+    if !flags.is_empty() {
+        out.push(risk(
+            "runsc-flags",
             format!(
-                "Kata does not apply the pod's seccomp profile inside the guest unless told \
-                 to (disable_guest_seccomp defaults to true; {} {KATA_GUEST_SECCOMP})",
-                sources::KATA
+                "the workload needs runsc {}: each flag hands the sandbox more of the host",
+                flags.join(" ")
             ),
-            &["set disable_guest_seccomp = false in configuration-<hypervisor>.toml"],
-        );
-        if gpu {
-            risk(
-                "gpu-dma",
-                format!(
-                    "a passed-through GPU does DMA: its isolation is the IOMMU's ({} \
-                     {KATA_GPU})",
-                    sources::KATA
-                ),
-                &[
-                    "IOMMU on for every GPU node",
-                    "one GPU per pod; share a GPU between tenants only through vGPU or MIG",
-                ],
-            );
-        }
-    }
-    if choice == Choice::HardenedRunc {
-        risk(
-            "no-sandbox",
-            "nothing stands between the workload and the host kernel but the hardening".to_owned(),
             &[
-                "hostUsers: false (user namespaces), so root in the pod is not root on the node",
-                "plan the move to a sandbox once the exclusions are lifted",
+                "set the flags in this RuntimeClass's runsc.toml only, not for every sandbox \
+                 on the node",
+                "a separate RuntimeClass (and node pool) for workloads that need them",
             ],
-        );
+        ));
+    }
+    if gpu {
+        out.push(risk(
+            "gpu-driver",
+            format!(
+                "nvproxy forwards allowlisted ioctls to the host's NVIDIA driver: its bugs \
+                 are reachable from the sandbox ({} {GVISOR_GPU})",
+                sources::GVISOR
+            ),
+            &[
+                "update NVIDIA drivers as soon as gVisor supports the new version",
+                "keep --nvproxy-allowed-driver-capabilities to compute,utility",
+                "GPU nodes only for GPU workloads",
+            ],
+        ));
     }
     out
+}
+
+/// What Kata's defaults leave open: the guest ignores the pod's seccomp profile, and a
+/// passed-through GPU is isolated by the IOMMU alone.
+fn kata_configuration(gpu: bool) -> Vec<ResidualRisk> {
+    let mut out = vec![risk(
+        "guest-seccomp",
+        format!(
+            "Kata does not apply the pod's seccomp profile inside the guest unless told to \
+             (disable_guest_seccomp defaults to true; {} {KATA_GUEST_SECCOMP})",
+            sources::KATA
+        ),
+        &["set disable_guest_seccomp = false in configuration-<hypervisor>.toml"],
+    )];
+    if gpu {
+        out.push(risk(
+            "gpu-dma",
+            format!(
+                "a passed-through GPU does DMA: its isolation is the IOMMU's ({} {KATA_GPU})",
+                sources::KATA
+            ),
+            &[
+                "IOMMU on for every GPU node",
+                "one GPU per pod; share a GPU between tenants only through vGPU or MIG",
+            ],
+        ));
+    }
+    out
+}
+
+fn no_sandbox() -> ResidualRisk {
+    risk(
+        "no-sandbox",
+        "nothing stands between the workload and the host kernel but the hardening".to_owned(),
+        &[
+            "hostUsers: false (user namespaces), so root in the pod is not root on the node",
+            "plan the move to a sandbox once the exclusions are lifted",
+        ],
+    )
 }
