@@ -21,7 +21,7 @@ use sandprof::k8s::policy_kyverno;
 use sandprof::k8s::runtimeclass::runtime_class;
 use sandprof::k8s::sandbox::{KataHypervisor, Sandbox};
 use sandprof::k8s::verify::{verify, CheckStatus, DetectedRuntime, SystemView};
-use sandprof::k8s::workload::{deployment, patch, NewDeployment};
+use sandprof::k8s::sandboxed_workload::{deployment, patch, NewDeployment};
 use sandprof::k8s::yaml::{parse_documents, to_yaml_stream, Document};
 use syscall_db::{Database, Runtime};
 

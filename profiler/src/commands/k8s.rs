@@ -16,7 +16,7 @@ use crate::k8s::evidence::WorkloadEvidence;
 use crate::k8s::node::{self, Cri, ExistingConfig};
 use crate::k8s::runtimeclass::{self, Measurement};
 use crate::k8s::sandbox::{KataHypervisor, Sandbox};
-use crate::k8s::workload::{self, NewDeployment};
+use crate::k8s::sandboxed_workload::{self as workload, NewDeployment};
 use crate::k8s::yaml;
 use crate::k8s::{policy, policy_kyverno};
 

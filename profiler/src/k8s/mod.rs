@@ -5,7 +5,9 @@
 //! - [`sandbox`]: the runtimes and the names each goes by on a node and in a cluster;
 //! - [`evidence`]: what a report says each runtime needs;
 //! - [`containerd`], [`crio`], [`runsc_toml`], [`node`]: enabling the handler on a node;
-//! - [`runtimeclass`], [`pods`], [`workloads`], [`workload`]: the cluster objects;
+//! - [`runtimeclass`], [`pods`]: the cluster objects;
+//! - [`workload_kinds`]: the workload objects sandprof reads (Pod, Deployment, …, CronJob);
+//! - [`sandboxed_workload`]: a new sandboxed Deployment, or the user's manifests patched;
 //! - [`policy`], [`policy_kyverno`]: a namespace's default sandbox, as built-in admission
 //!   policies or as a Kyverno ClusterPolicy;
 //! - [`yaml`]: reading and writing manifests, checked against the real API types;
@@ -28,8 +30,8 @@ pub mod recommend;
 pub mod runsc_toml;
 pub mod runtimeclass;
 pub mod sandbox;
+pub mod sandboxed_workload;
 pub mod sources;
 pub mod verify;
-pub mod workload;
-pub mod workloads;
+pub mod workload_kinds;
 pub mod yaml;

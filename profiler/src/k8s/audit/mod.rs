@@ -15,7 +15,7 @@ use crate::profile::DatabaseStamp;
 use crate::profile::ToolStamp;
 
 use self::controls::ControlResult;
-use super::workloads::Workload;
+use super::workload_kinds::Workload;
 use super::yaml::Document;
 
 /// The hardening controls of one workload object.

@@ -10,7 +10,7 @@ use syscall_db::Runtime;
 use crate::analysis::finding::{Category, Report, Verdict};
 use crate::k8s::audit::Audit;
 use crate::k8s::evidence::WorkloadEvidence;
-use crate::k8s::workloads::Workload;
+use crate::k8s::workload_kinds::Workload;
 use crate::k8s::yaml::Document;
 use crate::profile::SyscallProfile;
 

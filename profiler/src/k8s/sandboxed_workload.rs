@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::pods;
 use super::sandbox::Sandbox;
-use super::workloads::Workload;
+use super::workload_kinds::Workload;
 use super::yaml::{Document, Origin};
 
 /// What to generate.
