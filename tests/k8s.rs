@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use sandprof::analysis::finding::{Severity, VerdictStatus};
-use sandprof::k8s::audit::audit;
+use sandprof::audit::audit;
 use sandprof::k8s::containerd::{self, ConfigSchema};
 use sandprof::k8s::k8s_openapi::api::admissionregistration::v1::{
     MutatingAdmissionPolicy, MutatingAdmissionPolicyBinding, ValidatingAdmissionPolicy,
@@ -20,7 +20,7 @@ use sandprof::k8s::policy::namespace_default;
 use sandprof::k8s::policy_kyverno;
 use sandprof::k8s::runtimeclass::runtime_class;
 use sandprof::k8s::sandbox::{KataHypervisor, Sandbox};
-use sandprof::k8s::verify::{verify, CheckStatus, DetectedRuntime, SystemView};
+use sandprof::verify::{verify, CheckStatus, DetectedRuntime, SystemView};
 use sandprof::k8s::sandboxed_workload::{deployment, patch, NewDeployment};
 use sandprof::k8s::yaml::{parse_documents, to_yaml_stream, Document};
 use syscall_db::{Database, Runtime};

@@ -11,7 +11,7 @@ use syscall_db::{Database, Runtime};
 
 use super::args::RuntimeArg;
 use super::output::Output;
-use crate::k8s::audit::{self, Audit};
+use crate::audit::{self, Audit};
 use crate::k8s::yaml;
 use crate::report::{self, FailOn, Format};
 

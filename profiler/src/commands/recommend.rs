@@ -11,13 +11,13 @@ use anyhow::Context as _;
 use syscall_db::{Database, Runtime};
 
 use super::output::Output;
-use crate::k8s::audit;
+use crate::audit;
 use crate::k8s::evidence::WorkloadEvidence;
-use crate::k8s::recommend::model::{Nodes, Threat};
-use crate::k8s::recommend::workload::WorkloadFacts;
-use crate::k8s::recommend::{self, render, Request};
 use crate::k8s::yaml;
 use crate::profile::io as profile_io;
+use crate::recommend::model::{Nodes, Threat};
+use crate::recommend::workload::WorkloadFacts;
+use crate::recommend::{self, render, Request};
 
 /// Options of `sandprof recommend`.
 #[derive(Debug, clap::Args)]

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use super::output::Output;
-use crate::k8s::verify::{self, CheckStatus, DetectedRuntime, SystemView};
+use crate::verify::{self, CheckStatus, DetectedRuntime, SystemView};
 
 /// Options of `sandprof verify`.
 #[derive(Debug, clap::Args)]

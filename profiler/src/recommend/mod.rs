@@ -1,6 +1,8 @@
 //! `sandprof recommend`: gVisor, Kata Containers or hardened runc for a threat model, the
 //! nodes at hand and the evidence about the workload, with the reasons, the risks the
-//! choice leaves and how to roll it out.
+//! choice leaves and how to roll it out. It consumes the other stages' results (reports
+//! from [`crate::analysis`], audits from [`crate::audit`], sandbox names from
+//! [`crate::k8s`]) and produces nothing they read.
 //!
 //! - [`model`]: the result (JSON schema `sandprof.recommendation`);
 //! - [`workload`]: the evidence (reports, profiles, manifests) as facts;

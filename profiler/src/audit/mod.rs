@@ -2,6 +2,9 @@
 //! what its spec will break or need configured under gVisor and Kata. The sandbox part
 //! is an ordinary [`Report`] (findings and a verdict per runtime), so `sandprof report`'s
 //! renderers and `--fail-on` gate serve it unchanged.
+//!
+//! It reads manifests through [`crate::k8s::yaml`] and [`crate::k8s::workload_kinds`],
+//! the same reading `sandprof k8s workload` patches with, so both see the same objects.
 
 pub mod controls;
 pub mod sandbox;
@@ -15,8 +18,8 @@ use crate::profile::DatabaseStamp;
 use crate::profile::ToolStamp;
 
 use self::controls::ControlResult;
-use super::workload_kinds::Workload;
-use super::yaml::Document;
+use crate::k8s::workload_kinds::Workload;
+use crate::k8s::yaml::Document;
 
 /// The hardening controls of one workload object.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use syscall_db::Runtime;
 
 use crate::analysis::finding::{Category, Report, Verdict};
-use crate::k8s::audit::Audit;
+use crate::audit::Audit;
 use crate::k8s::evidence::WorkloadEvidence;
 use crate::k8s::workload_kinds::Workload;
 use crate::k8s::yaml::Document;

@@ -1,7 +1,9 @@
 //! `sandprof verify`: from inside a pod (or any process), which runtime is really in
 //! use and where the isolation boundary is, each conclusion with the evidence read.
 //! Everything is read through a [`SystemView`] rooted at `/` in production and at a
-//! recorded tree of `/proc` and `/sys` files in tests.
+//! recorded tree of `/proc` and `/sys` files in tests. It stands alone: it judges the
+//! running system, not a profile, so it shares nothing with the analysis but the
+//! upstream revisions its facts cite ([`crate::k8s::sources`]).
 
 pub mod checks;
 pub mod detect;
