@@ -20,9 +20,9 @@ use sandprof::k8s::policy::namespace_default;
 use sandprof::k8s::policy_kyverno;
 use sandprof::k8s::runtimeclass::runtime_class;
 use sandprof::k8s::sandbox::{KataHypervisor, Sandbox};
-use sandprof::verify::{verify, CheckStatus, DetectedRuntime, SystemView};
 use sandprof::k8s::sandboxed_workload::{deployment, patch, NewDeployment};
 use sandprof::k8s::yaml::{parse_documents, to_yaml_stream, Document};
+use sandprof::verify::{verify, CheckStatus, DetectedRuntime, SystemView};
 use syscall_db::{Database, Runtime};
 
 const SANDBOXES: [Sandbox; 4] = [
@@ -141,6 +141,46 @@ fn containerd_merge_keeps_the_users_config() {
     golden(
         "merge-kata-qemu-containerd-1.7.diff",
         &node::unified_diff(change),
+    );
+}
+
+/// `k8s node --write` replaces the containerd config whole, keeping its mode, after a
+/// backup with the same mode; names another user could plant in the config's
+/// directory (the temporary file's, the backup's) are never written through.
+#[test]
+fn writing_the_node_config_follows_no_planted_link() {
+    use std::os::unix::fs::{symlink, PermissionsExt as _};
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    let before = "version = 2\n";
+    std::fs::write(&config, before).unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "precious\n").unwrap();
+    // The temporary name sandprof once used, aimed at a file that exists...
+    symlink(&victim, dir.path().join("config.toml.sandprof-tmp")).unwrap();
+    // ...and the first backup name, aimed at one that does not, which an existence
+    // check would take for a free name.
+    let planted = dir.path().join("planted");
+    symlink(&planted, dir.path().join("config.toml.sandprof-backup")).unwrap();
+
+    let change = node::ConfigChange {
+        path: config.clone(),
+        before: before.to_owned(),
+        after: "version = 2\n[plugins]\n".to_owned(),
+    };
+    let backup = node::write_change(&change).unwrap();
+
+    assert_eq!(backup, dir.path().join("config.toml.sandprof-backup.1"));
+    assert_eq!(std::fs::read_to_string(&backup).unwrap(), before);
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), change.after);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+    assert_eq!((mode(&config), mode(&backup)), (0o640, 0o640));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert!(
+        !planted.exists(),
+        "the backup was written through a planted link"
     );
 }
 

@@ -936,3 +936,106 @@ fn the_report_command_gates_ci_on_breaking_findings() {
     );
     assert_eq!(report.findings.len(), 12);
 }
+
+/// The attack of a planted temporary file: another user fills a directory sandprof
+/// writes in with symlinks named as its temporary files used to be
+/// (`.NAME.<pid>.tmp`, for the next pids) that point at a file of the victim's. The
+/// output lands in the named file, 0600, and the victim's file is untouched.
+#[test]
+fn planted_temporary_file_links_cannot_redirect_an_output() {
+    use std::os::unix::fs::{symlink, PermissionsExt as _};
+
+    let dir = crate::support::scratch();
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "precious\n").unwrap();
+    let last_pid: u32 = std::fs::read_to_string("/proc/sys/kernel/ns_last_pid")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    for pid in last_pid + 1..last_pid + 3000 {
+        for name in ["all.json", "report.md"] {
+            symlink(&victim, dir.path().join(format!(".{name}.{pid}.tmp"))).unwrap();
+        }
+    }
+    let merged = dir.path().join("all.json");
+    let out = crate::support::sandprof(&[
+        "merge",
+        fixture(WORKLOAD).to_str().unwrap(),
+        "-o",
+        merged.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = dir.path().join("report.md");
+    let out = crate::support::sandprof(&[
+        "report",
+        "--format",
+        "markdown",
+        merged.to_str().unwrap(),
+        "-o",
+        report.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    io::read(&merged).unwrap();
+    assert!(std::fs::read_to_string(&report)
+        .unwrap()
+        .starts_with("## Sandbox compatibility"));
+    for written in [&merged, &report] {
+        let meta = std::fs::symlink_metadata(written).unwrap();
+        assert!(meta.file_type().is_file());
+        assert_eq!(meta.permissions().mode() & 0o7777, 0o600);
+    }
+}
+
+/// `-o` naming an input, or a link to one, is refused before anything is written; a
+/// symlink as the output is refused whatever it points at.
+#[test]
+fn an_output_that_is_an_input_or_a_link_is_refused() {
+    use std::os::unix::fs::symlink;
+
+    let dir = crate::support::scratch();
+    let input = dir.path().join("in.json");
+    std::fs::copy(fixture(WORKLOAD), &input).unwrap();
+    let original = std::fs::read(&input).unwrap();
+    let hard = dir.path().join("hard.json");
+    std::fs::hard_link(&input, &hard).unwrap();
+    let input_s = input.to_str().unwrap();
+    for (command, output) in [("merge", &input), ("merge", &hard), ("report", &hard)] {
+        let out = crate::support::sandprof(&[command, input_s, "-o", output.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            format!(
+                "sandprof: error: {} is the input {input_s}: writing it would destroy the \
+                 input; choose another output file\n",
+                output.display()
+            )
+        );
+    }
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::write(&elsewhere, "precious\n").unwrap();
+    let link = dir.path().join("link.md");
+    symlink(&elsewhere, &link).unwrap();
+    let out = crate::support::sandprof(&["report", input_s, "-o", link.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "sandprof: error: {} is a symbolic link; sandprof does not write through links: \
+             name the file it points to\n",
+            link.display()
+        )
+    );
+    assert_eq!(std::fs::read(&input).unwrap(), original);
+    assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "precious\n");
+}

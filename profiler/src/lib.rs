@@ -22,7 +22,10 @@
 //! `audit` builds on `k8s`'s manifest reading and the analysis's findings model;
 //! `recommend` on all three; `verify` only on `k8s`'s upstream sources. No stage
 //! imports from one that consumes it.
+//!
+//! [`atomic_file`] is no stage: every file any stage writes goes through it.
 pub mod analysis;
+pub mod atomic_file;
 pub mod audit;
 pub mod capture;
 pub mod commands;

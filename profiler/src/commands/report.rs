@@ -126,7 +126,7 @@ pub fn report_profiles(
 /// Runs the subcommand.
 pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
     let profiles = profile_io::read_many(&opts.profiles)?;
-    let mut out = Output::to(opts.output.as_deref())?;
+    let mut out = Output::to(opts.output.as_deref(), &opts.profiles)?;
     let options = opts.args.options(out.color())?;
     let code = report_profiles(&profiles, &options, &mut out)?;
     out.finish()?;

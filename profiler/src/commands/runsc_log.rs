@@ -86,10 +86,11 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
     };
     let analysis = analyze_logs(db, &facts, arch, names, &flags)?;
     if let Some(path) = &opts.to_profile {
+        crate::atomic_file::refuse_inputs(path, &opts.paths)?;
         profile_io::write(path, &analysis.profile.profile)?;
     }
     let report = &analysis.report;
-    let mut out = Output::to(opts.output.as_deref())?;
+    let mut out = Output::to(opts.output.as_deref(), &opts.paths)?;
     let color = out.color();
     report::render(report, opts.format, &mut out, color)
         .and_then(|()| out.flush())

@@ -3,13 +3,14 @@
 //! Reading is strict: a file that is not JSON, is cut short, belongs to another schema or
 //! a newer schema version, names an unknown arch, or refers to executables or captures it
 //! does not contain is refused with an error naming the file and what is wrong with it.
-//! Writing is atomic: the profile goes to a temporary file next to the target, which is
-//! then renamed over it, so a reader never sees half a profile.
+//! Writing goes through [`crate::atomic_file`]: a reader never sees half a profile, a
+//! planted symlink cannot redirect it, and a new profile is readable by its owner only
+//! (it records command lines).
 
 use std::collections::HashSet;
-use std::fs::{self, File};
-use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::fs;
+use std::io::{self, Write};
+use std::path::Path;
 use std::str::FromStr as _;
 
 use anyhow::{bail, Context as _};
@@ -18,6 +19,7 @@ use serde_json::error::Category as JsonCategory;
 use syscall_db::Arch;
 
 use super::model::{SyscallProfile, SCHEMA, SCHEMA_VERSION};
+use crate::atomic_file;
 
 /// Reads and checks one profile file.
 pub fn read(path: &Path) -> anyhow::Result<SyscallProfile> {
@@ -52,46 +54,17 @@ pub fn parse(bytes: &[u8]) -> anyhow::Result<SyscallProfile> {
     Ok(profile)
 }
 
-/// Writes a profile atomically: to a temporary file in the same directory, then renamed
-/// over `path`.
+/// Writes a profile through [`crate::atomic_file`]: whole or not at all, never through
+/// a link, `0600` when new.
 pub fn write(path: &Path, profile: &SyscallProfile) -> anyhow::Result<()> {
-    let tmp = temporary_path(path);
-    let result = write_new(&tmp, profile).and_then(|()| {
-        fs::rename(&tmp, path)
-            .with_context(|| format!("cannot move {} to {}", tmp.display(), path.display()))
-    });
-    if result.is_err() {
-        // Best effort: the temporary file is ours and useless now; the error that matters
-        // is the one already in hand.
-        let _ = fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("cannot write profile {}", path.display()))
+    atomic_file::write_with(path, |out| write_to(out, profile))
+        .with_context(|| format!("cannot write profile {}", path.display()))
 }
 
 /// Serializes a profile as the file format does (pretty JSON, trailing newline).
 pub fn write_to(out: &mut dyn Write, profile: &SyscallProfile) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, profile).map_err(io::Error::from)?;
     out.write_all(b"\n")
-}
-
-fn write_new(tmp: &Path, profile: &SyscallProfile) -> anyhow::Result<()> {
-    let file = File::create(tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-    let mut out = BufWriter::new(file);
-    write_to(&mut out, profile).with_context(|| format!("cannot write {}", tmp.display()))?;
-    let file = out
-        .into_inner()
-        .map_err(|err| err.into_error())
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    file.sync_all()
-        .with_context(|| format!("cannot flush {} to disk", tmp.display()))
-}
-
-fn temporary_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "profile".to_owned());
-    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
 }
 
 /// The fields that say what a file is, read on their own when the full parse fails so the
