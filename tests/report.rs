@@ -1039,3 +1039,86 @@ fn an_output_that_is_an_input_or_a_link_is_refused() {
     assert_eq!(std::fs::read(&input).unwrap(), original);
     assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "precious\n");
 }
+
+/// A busy workload whose capture filled the signature map, then listed /sys/class/net.
+fn lossy_profile(list_sys_class_net: bool) -> SyscallProfile {
+    let mut p = profile(&[("/usr/bin/stat-many", elf64())]);
+    call(&mut p, 0, "newfstatat", 40_000, &[]);
+    call(&mut p, 0, "openat", 3, &[]);
+    if list_sys_class_net {
+        signature(
+            &mut p,
+            0,
+            "openat",
+            &[("path", FieldValue::Str("/sys/class/net".to_owned()))],
+            1,
+        );
+    }
+    p.lost.signature_map_full = 39_000;
+    p.lost.ring_buffer_full = 12;
+    p
+}
+
+/// Runs `sandprof report` on `p` (written to a scratch file) with `args`; returns the
+/// exit code and the JSON report.
+fn report_command(p: &SyscallProfile, args: &[&str]) -> (Option<i32>, Report) {
+    let dir = crate::support::scratch();
+    let path = dir.path().join("p.sandprof.json");
+    io::write(&path, p).unwrap();
+    let mut all = vec!["report", "--format", "json"];
+    all.extend_from_slice(args);
+    all.push(path.to_str().unwrap());
+    let out = crate::support::sandprof(&all);
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code(), report)
+}
+
+#[test]
+fn lost_signatures_make_a_passing_verdict_incomplete() {
+    let (code, report) = report_command(&lossy_profile(false), &["--fail-on", "breaks"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        statuses(&report),
+        vec![
+            (Runtime::Gvisor, VerdictStatus::Incomplete),
+            (Runtime::Kata, VerdictStatus::Incomplete)
+        ]
+    );
+    assert_eq!(
+        report.verdicts[0].summary,
+        "Nothing found breaks the workload under gVisor, but evidence was lost (ring buffer \
+         full: 12, signature map full: 39000), and what was lost could: this is not a pass. \
+         Capture again with larger maps."
+    );
+    let (code, _) = report_command(
+        &lossy_profile(false),
+        &["--fail-on", "breaks", "--allow-incomplete"],
+    );
+    assert_eq!(code, Some(0));
+    let (code, _) = report_command(
+        &lossy_profile(false),
+        &["--fail-on", "needs-config", "--allow-incomplete"],
+    );
+    assert_eq!(code, Some(0));
+}
+
+#[test]
+fn a_blocker_found_despite_lost_evidence_still_breaks() {
+    let (code, report) = report_command(
+        &lossy_profile(true),
+        &["--fail-on", "breaks", "--allow-incomplete"],
+    );
+    assert_eq!(code, Some(1));
+    let gvisor = &report.verdicts[0];
+    assert_eq!(gvisor.status, VerdictStatus::LikelyToBreak);
+    assert!(
+        gvisor.summary.ends_with(
+            " Evidence was also lost (ring buffer full: 12, signature map full: 39000): there \
+             may be more."
+        ),
+        "{}",
+        gvisor.summary
+    );
+    assert_eq!(report.verdicts[1].status, VerdictStatus::Incomplete);
+}

@@ -68,7 +68,12 @@ pub fn analyze(
         }
     }
     verdict::sort_findings(&mut findings);
-    let verdicts = verdict::verdicts(&opts.runtimes, &findings);
+    let lost = lost_causes(&profile.lost);
+    let verdicts = if let Some(lost) = &lost {
+        verdict::verdicts_with_loss(&opts.runtimes, &findings, lost)
+    } else {
+        verdict::verdicts(&opts.runtimes, &findings)
+    };
 
     let mut caveats = Vec::new();
     if let Some(caveat) = lost_caveat(&profile.lost) {
@@ -123,8 +128,19 @@ pub fn analyze(
 
 /// The lost-events caveat, naming each cause with a count.
 fn lost_caveat(lost: &LostCounts) -> Option<String> {
-    let total = lost.total();
-    if total == 0 {
+    let listed = lost_causes(lost)?;
+    Some(format!(
+        "The capture lost {} events ({listed}). The profile may miss calls or arguments, so \
+         a missing finding is weaker evidence than usual; capture again with larger maps.",
+        lost.total()
+    ))
+}
+
+/// Each cause of loss with its count, e.g. "signature map full: 12"; `None` when
+/// nothing was lost. Every cause counts: even a lost ring-buffer record can hide a
+/// blocker (it may have been an exec, and with it a 32-bit binary).
+fn lost_causes(lost: &LostCounts) -> Option<String> {
+    if lost.total() == 0 {
         return None;
     }
     let causes = [
@@ -141,9 +157,5 @@ fn lost_caveat(lost: &LostCounts) -> Option<String> {
         .filter(|(_, n)| *n > 0)
         .map(|(cause, n)| format!("{cause}: {n}"))
         .collect();
-    Some(format!(
-        "The capture lost {total} events ({}). The profile may miss calls or arguments, so a \
-         missing finding is weaker evidence than usual; capture again with larger maps.",
-        listed.join(", ")
-    ))
+    Some(listed.join(", "))
 }

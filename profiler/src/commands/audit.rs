@@ -13,7 +13,7 @@ use super::args::RuntimeArg;
 use super::output::Output;
 use crate::audit::{self, Audit};
 use crate::k8s::yaml;
-use crate::report::{self, FailOn, Format};
+use crate::report::{self, FailOn, Format, Gate};
 
 /// Options of `sandprof audit`.
 #[derive(Debug, clap::Args)]
@@ -27,9 +27,8 @@ pub struct Options {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Exit 1 when a runtime's verdict is this bad, as for `sandprof report`.
-    #[arg(long, value_enum, default_value_t = FailOn::Never)]
-    pub fail_on: FailOn,
+    #[command(flatten)]
+    pub gate: Gate,
     /// Also exit 1 when any hardening control is missing.
     #[arg(long)]
     pub fail_on_hardening: bool,
@@ -63,8 +62,8 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
         }
     }
     out.finish()?;
-    let failed = opts.fail_on.fails(&result.report)
-        || (opts.fail_on_hardening && result.failed_controls() > 0);
+    let failed =
+        opts.gate.fails(&result.report) || (opts.fail_on_hardening && result.failed_controls() > 0);
     Ok(if failed {
         ExitCode::from(FailOn::FAILED)
     } else {

@@ -16,7 +16,7 @@ use super::args::runsc_flags;
 use super::output::Output;
 use crate::analysis::{self, AnalysisOptions, RunscFlags};
 use crate::profile::{io as profile_io, SyscallProfile};
-use crate::report::{self, FailOn, Format};
+use crate::report::{self, Format, Gate};
 
 /// Options of `sandprof report`.
 #[derive(Debug, clap::Args)]
@@ -52,10 +52,8 @@ pub struct ReportArgs {
     #[arg(long, value_name = "FLAGS", allow_hyphen_values = true)]
     pub runsc_flags: Vec<RunscFlags>,
 
-    /// Exit with status 1 when any runtime is likely to break (`breaks`), or also when
-    /// one needs configuration (`needs-config`).
-    #[arg(long, value_enum, default_value_t = FailOn::Never)]
-    pub fail_on: FailOn,
+    #[command(flatten)]
+    pub gate: Gate,
 }
 
 /// Which runtimes to judge for.
@@ -88,7 +86,7 @@ pub struct ReportOptions {
     /// Output format.
     pub format: Format,
     /// CI gate.
-    pub fail_on: FailOn,
+    pub gate: Gate,
     /// ANSI color in the table format.
     pub color: bool,
 }
@@ -103,7 +101,7 @@ impl ReportArgs {
                 runsc_flags: runsc_flags(&self.runsc_flags)?,
             },
             format: self.format,
-            fail_on: self.fail_on,
+            gate: self.gate,
             color,
         })
     }
@@ -120,7 +118,7 @@ pub fn report_profiles(
     report::render(&report, opts.format, out, opts.color)
         .and_then(|()| out.flush())
         .context("cannot write the report")?;
-    Ok(opts.fail_on.exit_code(&report))
+    Ok(opts.gate.exit_code(&report))
 }
 
 /// Runs the subcommand.

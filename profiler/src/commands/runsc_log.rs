@@ -16,7 +16,7 @@ use super::output::Output;
 use crate::analysis::runsc::analyze_logs;
 use crate::analysis::RunscFlags;
 use crate::profile::io as profile_io;
-use crate::report::{self, FailOn, Format};
+use crate::report::{self, Format, Gate};
 use crate::runsc_log::capture::CaptureSpec;
 use crate::runsc_log::{input, read_inputs};
 
@@ -32,10 +32,8 @@ pub struct Options {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
-    /// Exit with status 1 when the logs show something that breaks the workload
-    /// (`breaks`), or also something that needs configuration (`needs-config`).
-    #[arg(long, value_enum, default_value_t = FailOn::Never)]
-    pub fail_on: FailOn,
+    #[command(flatten)]
+    pub gate: Gate,
 
     /// runsc flags the sandbox ran with, comma-separated (e.g. "--net-raw"); findings
     /// they configure are reported as such. May be repeated.
@@ -96,7 +94,7 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
         .and_then(|()| out.flush())
         .context("cannot write the report")?;
     out.finish()?;
-    Ok(opts.fail_on.exit_code(report))
+    Ok(opts.gate.exit_code(report))
 }
 
 /// The arch the logs' `Version` headers name (Go's `amd64`/`arm64`); an error if they
