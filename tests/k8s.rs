@@ -643,6 +643,50 @@ fn audit_reports_exact_findings() {
     );
 }
 
+/// An empty manifest, or one without a workload, is no evidence: never "compatible",
+/// and a failure under `--fail-on`.
+#[test]
+fn audit_of_a_manifest_without_workloads_is_no_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.yaml");
+    std::fs::write(&empty, "").unwrap();
+    let service = dir.path().join("service.yaml");
+    std::fs::write(
+        &service,
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n  - port: 80\n",
+    )
+    .unwrap();
+    for (file, documents) in [
+        (&empty, "0 manifest documents"),
+        (&service, "1 manifest document"),
+    ] {
+        let out = std::process::Command::new(crate::support::sandprof_bin())
+            .args(["audit", "--format", "json", "--fail-on", "breaks"])
+            .arg(file)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let audit: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let verdicts = audit["report"]["verdicts"].as_array().unwrap();
+        assert_eq!(verdicts.len(), 2);
+        for (verdict, name) in verdicts.iter().zip(["gVisor", "Kata Containers"]) {
+            assert_eq!(verdict["status"], "no-evidence");
+            assert_eq!(
+                verdict["summary"],
+                format!(
+                    "No evidence: {documents} read, none a workload with a pod spec, so there \
+                     is nothing to judge {name} by; this is not a pass."
+                )
+            );
+        }
+    }
+}
+
 #[test]
 fn audit_errors_name_file_and_document() {
     let read = |f: &str| std::fs::read_to_string(fixture(&format!("audit/{f}"))).unwrap();

@@ -1122,3 +1122,29 @@ fn a_blocker_found_despite_lost_evidence_still_breaks() {
     );
     assert_eq!(report.verdicts[1].status, VerdictStatus::Incomplete);
 }
+
+#[test]
+fn a_profile_without_calls_is_no_evidence() {
+    let empty = profile(&[]);
+    for args in [
+        &["--fail-on", "breaks"][..],
+        &["--fail-on", "breaks", "--allow-incomplete"],
+    ] {
+        let (code, report) = report_command(&empty, args);
+        assert_eq!(code, Some(1), "{args:?}");
+        assert_eq!(
+            statuses(&report),
+            vec![
+                (Runtime::Gvisor, VerdictStatus::NoEvidence),
+                (Runtime::Kata, VerdictStatus::NoEvidence)
+            ]
+        );
+        assert_eq!(
+            report.verdicts[1].summary,
+            "No evidence: the profile records no syscalls, so there is nothing to judge Kata \
+             Containers by; this is not a pass."
+        );
+    }
+    let (code, _) = report_command(&empty, &[]);
+    assert_eq!(code, Some(0), "without --fail-on the report is no gate");
+}

@@ -69,7 +69,18 @@ pub fn analyze(
     }
     verdict::sort_findings(&mut findings);
     let lost = lost_causes(&profile.lost);
-    let verdicts = if let Some(lost) = &lost {
+    let calls: u64 = profile.syscalls.iter().map(|row| row.calls).sum();
+    let verdicts = if calls == 0 {
+        // An empty cgroup, a process that was gone: judging nothing is no pass.
+        let why = match &lost {
+            Some(lost) => format!("the profile records no syscalls, and lost {lost}"),
+            None => "the profile records no syscalls".to_owned(),
+        };
+        opts.runtimes
+            .iter()
+            .map(|&runtime| verdict::no_evidence(runtime, &why))
+            .collect()
+    } else if let Some(lost) = &lost {
         verdict::verdicts_with_loss(&opts.runtimes, &findings, lost)
     } else {
         verdict::verdicts(&opts.runtimes, &findings)

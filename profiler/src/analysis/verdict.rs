@@ -75,6 +75,22 @@ pub fn verdicts_with_loss(runtimes: &[Runtime], findings: &[Finding], lost: &str
     verdicts
 }
 
+/// A verdict for a runtime when there was nothing to judge: `why` says what was read
+/// and why it holds no evidence (e.g. "the profile records no syscalls").
+pub fn no_evidence(runtime: Runtime, why: &str) -> Verdict {
+    Verdict {
+        runtime,
+        status: VerdictStatus::NoEvidence,
+        basis: VerdictBasis::Predicted,
+        configuration: Vec::new(),
+        blockers: Vec::new(),
+        summary: format!(
+            "No evidence: {why}, so there is nothing to judge {} by; this is not a pass.",
+            runtime_name(runtime)
+        ),
+    }
+}
+
 fn runtime_name(runtime: Runtime) -> &'static str {
     match runtime {
         Runtime::Gvisor => "gVisor",

@@ -92,6 +92,21 @@ pub fn audit(
         findings.extend(sandbox::findings(db, spec, &doc.origin, &object, runtimes));
     }
     verdict::sort_findings(&mut findings);
+    let verdicts = if hardening.is_empty() {
+        // An empty manifest, or one of ConfigMaps and Services: no pod spec was judged,
+        // which must not read as "compatible".
+        let why = format!(
+            "{} manifest document{} read, none a workload with a pod spec",
+            documents.len(),
+            if documents.len() == 1 { "" } else { "s" }
+        );
+        runtimes
+            .iter()
+            .map(|&runtime| verdict::no_evidence(runtime, &why))
+            .collect()
+    } else {
+        verdict::verdicts(runtimes, &findings)
+    };
     let report = Report {
         schema: REPORT_SCHEMA.to_owned(),
         schema_version: REPORT_SCHEMA_VERSION,
@@ -101,7 +116,7 @@ pub fn audit(
         inputs: files.to_vec(),
         captures: Vec::new(),
         assumed_runsc_flags: Vec::new(),
-        verdicts: verdict::verdicts(runtimes, &findings),
+        verdicts,
         findings,
         caveats,
     };
