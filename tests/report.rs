@@ -1148,3 +1148,45 @@ fn a_profile_without_calls_is_no_evidence() {
     let (code, _) = report_command(&empty, &[]);
     assert_eq!(code, Some(0), "without --fail-on the report is no gate");
 }
+
+/// Counts past `u64::MAX` are an error naming the input and the row, never a panic or
+/// a wrapped count; so is a profile whose own counts cannot add up.
+#[test]
+fn merge_refuses_counts_past_u64() {
+    let dir = crate::support::scratch();
+    let mut big = profile(&[("/bin/sh", elf64())]);
+    call(&mut big, 0, "read", u64::MAX - 1, &[]);
+    let (a, b) = (dir.path().join("a.json"), dir.path().join("b.json"));
+    io::write(&a, &big).unwrap();
+    io::write(&b, &big).unwrap();
+    let out = crate::support::sandprof(&[
+        "merge",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "-o",
+        dir.path().join("all.json").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "sandprof: error: cannot add {} to the merged profile: the calls of `read`: \
+             18446744073709551614 + 18446744073709551614 is more than 18446744073709551615\n",
+            b.display()
+        )
+    );
+    assert!(!dir.path().join("all.json").exists());
+
+    call(&mut big, 0, "write", 2, &[]);
+    io::write(&a, &big).unwrap();
+    let out = crate::support::sandprof(&["report", a.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "sandprof: error: {} is not a usable profile: `syscalls[1]` (`write`): the calls \
+             of all rows add up to more than 18446744073709551615\n",
+            a.display()
+        )
+    );
+}
