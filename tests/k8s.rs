@@ -687,6 +687,43 @@ fn audit_of_a_manifest_without_workloads_is_no_evidence() {
     }
 }
 
+/// With nothing to read (`--root ''`, or an empty recorded tree) verify names no
+/// runtime: "runc/host" is a conclusion about a kernel, and there is none to look at.
+#[test]
+fn verify_without_evidence_is_unknown() {
+    let empty = tempfile::tempdir().unwrap();
+    for root in ["", empty.path().to_str().unwrap()] {
+        let out = std::process::Command::new(crate::support::sandprof_bin())
+            .args(["verify", "--format", "json", "--root", root])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(result["detection"]["runtime"], "unknown", "--root {root:?}");
+        assert_eq!(
+            result["detection"]["evidence"],
+            serde_json::json!(["/proc/version: absent"])
+        );
+        let statuses: Vec<&str> = result["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(statuses, vec!["unknown"; 9]);
+    }
+    let view = SystemView::recorded(Path::new(""));
+    assert_eq!(
+        verify(&view).unwrap().detection.runtime,
+        DetectedRuntime::Unknown
+    );
+}
+
 #[test]
 fn audit_errors_name_file_and_document() {
     let read = |f: &str| std::fs::read_to_string(fixture(&format!("audit/{f}"))).unwrap();

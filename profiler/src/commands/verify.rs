@@ -20,8 +20,9 @@ pub struct Options {
     /// Fail unless this runtime is detected.
     #[arg(long, value_enum)]
     pub expect: Option<Expect>,
-    /// Read /proc and /sys below this directory instead of / (a recorded tree).
-    #[arg(long, value_name = "DIR")]
+    /// Read /proc and /sys below this directory instead of / (a recorded tree). An
+    /// empty value names no tree: nothing is read, and the runtime is unknown.
+    #[arg(long, value_name = "DIR", value_parser = parse_root)]
     pub root: Option<PathBuf>,
 }
 
@@ -45,11 +46,20 @@ pub enum Expect {
     Runc,
 }
 
+/// `--root`'s value as given, the empty one included (clap's path parser refuses it).
+fn parse_root(text: &str) -> Result<PathBuf, String> {
+    Ok(PathBuf::from(text))
+}
+
 /// Runs the subcommand.
 pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
     let view = match &opts.root {
         Some(root) => {
-            anyhow::ensure!(root.is_dir(), "--root {}: not a directory", root.display());
+            anyhow::ensure!(
+                root.as_os_str().is_empty() || root.is_dir(),
+                "--root {}: not a directory",
+                root.display()
+            );
             SystemView::recorded(root)
         }
         None => SystemView::live(),
@@ -60,6 +70,8 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
         Expect::Kata => DetectedRuntime::Kata,
         Expect::Runc => DetectedRuntime::RuncOrHost,
     });
+    // Exit 1 below: an unknown runtime fails every check that needs one, and any
+    // --expect.
     let mut out = Output::stdout();
     match opts.format {
         Format::Json => {

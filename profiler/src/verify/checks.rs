@@ -160,6 +160,12 @@ pub fn run(view: &SystemView, runtime: DetectedRuntime) -> anyhow::Result<Vec<Ch
             "service-account-token",
             format!("{SERVICE_ACCOUNT_TOKEN} is mounted: set automountServiceAccountToken: false unless the pod calls the API"),
         )
+    } else if runtime == DetectedRuntime::Unknown {
+        // Absence proves nothing in a tree that does not even hold /proc/version.
+        unknown(
+            "service-account-token",
+            format!("{SERVICE_ACCOUNT_TOKEN} absent, but nothing here identifies a system"),
+        )
     } else {
         pass("service-account-token", format!("{SERVICE_ACCOUNT_TOKEN} absent"))
     });

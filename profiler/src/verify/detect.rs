@@ -30,6 +30,9 @@ pub enum DetectedRuntime {
     /// The node's own kernel, shared with the host: runc (or any namespaced container,
     /// or no container at all).
     RuncOrHost,
+    /// Nothing identifies the kernel (no `/proc/version` to read): no runtime can be
+    /// named, and least of all the host's.
+    Unknown,
 }
 
 impl DetectedRuntime {
@@ -39,6 +42,7 @@ impl DetectedRuntime {
             DetectedRuntime::Gvisor => "gVisor (runsc)",
             DetectedRuntime::Kata => "Kata Containers (guest VM)",
             DetectedRuntime::RuncOrHost => "runc/host (shared host kernel)",
+            DetectedRuntime::Unknown => "unknown (no evidence of the kernel)",
         }
     }
 }
@@ -57,6 +61,9 @@ pub fn detect(view: &SystemView) -> anyhow::Result<Detection> {
     let mut evidence = Vec::new();
     let mut gvisor = false;
     let mut kata = false;
+    // runc/host is what remains when no sandbox marker is found, which is only a
+    // conclusion when there was a kernel to look at.
+    let mut kernel_seen = true;
 
     match view.read("/proc/version")? {
         Some(v) if v.contains(GVISOR_BUILD) => {
@@ -69,7 +76,10 @@ pub fn detect(view: &SystemView) -> anyhow::Result<Detection> {
             ));
         }
         Some(v) => evidence.push(format!("/proc/version: {}", v.trim())),
-        None => evidence.push("/proc/version: absent".to_owned()),
+        None => {
+            kernel_seen = false;
+            evidence.push("/proc/version: absent".to_owned());
+        }
     }
     if let Some(release) = view.read("/proc/sys/kernel/osrelease")? {
         let release = release.trim();
@@ -138,10 +148,11 @@ pub fn detect(view: &SystemView) -> anyhow::Result<Detection> {
         ));
     }
 
-    let runtime = match (gvisor, kata) {
-        (true, _) => DetectedRuntime::Gvisor,
-        (false, true) => DetectedRuntime::Kata,
-        (false, false) => DetectedRuntime::RuncOrHost,
+    let runtime = match (gvisor, kata, kernel_seen) {
+        (true, _, _) => DetectedRuntime::Gvisor,
+        (false, true, _) => DetectedRuntime::Kata,
+        (false, false, true) => DetectedRuntime::RuncOrHost,
+        (false, false, false) => DetectedRuntime::Unknown,
     };
     Ok(Detection { runtime, evidence })
 }

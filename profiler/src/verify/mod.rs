@@ -31,20 +31,29 @@ impl SystemView {
         }
     }
 
-    /// A view of a recorded tree: `<root>/proc/...`, `<root>/sys/...`.
+    /// A view of a recorded tree: `<root>/proc/...`, `<root>/sys/...`. An empty `root`
+    /// names no tree, and nothing can be read from it (rather than paths relative to
+    /// the working directory, which would read whatever system that happens to be).
     pub fn recorded(root: &Path) -> SystemView {
         SystemView {
             root: root.to_path_buf(),
         }
     }
 
-    fn path(&self, absolute: &str) -> PathBuf {
-        self.root.join(absolute.trim_start_matches('/'))
+    /// The path of `absolute` in the view; `None` when the view names no tree.
+    fn path(&self, absolute: &str) -> Option<PathBuf> {
+        if self.root.as_os_str().is_empty() {
+            return None;
+        }
+        Some(self.root.join(absolute.trim_start_matches('/')))
     }
 
     /// A file's content; `None` when it does not exist.
     pub fn read(&self, absolute: &str) -> anyhow::Result<Option<String>> {
-        match std::fs::read_to_string(self.path(absolute)) {
+        let Some(path) = self.path(absolute) else {
+            return Ok(None);
+        };
+        match std::fs::read_to_string(path) {
             Ok(text) => Ok(Some(text)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e).with_context(|| format!("failed to read {absolute}")),
@@ -53,7 +62,10 @@ impl SystemView {
 
     /// A symbolic link's target (`/proc/self/ns/*`); `None` when absent.
     pub fn read_link(&self, absolute: &str) -> anyhow::Result<Option<String>> {
-        match std::fs::read_link(self.path(absolute)) {
+        let Some(path) = self.path(absolute) else {
+            return Ok(None);
+        };
+        match std::fs::read_link(path) {
             Ok(target) => Ok(Some(target.to_string_lossy().into_owned())),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e).with_context(|| format!("failed to read link {absolute}")),
@@ -62,7 +74,10 @@ impl SystemView {
 
     /// Entry names of a directory, sorted; `None` when it does not exist.
     pub fn list(&self, absolute: &str) -> anyhow::Result<Option<Vec<String>>> {
-        let dir = match std::fs::read_dir(self.path(absolute)) {
+        let Some(path) = self.path(absolute) else {
+            return Ok(None);
+        };
+        let dir = match std::fs::read_dir(path) {
             Ok(dir) => dir,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e).with_context(|| format!("failed to list {absolute}")),
@@ -78,7 +93,7 @@ impl SystemView {
 
     /// Whether a path exists.
     pub fn exists(&self, absolute: &str) -> bool {
-        self.path(absolute).exists()
+        self.path(absolute).is_some_and(|path| path.exists())
     }
 }
 
