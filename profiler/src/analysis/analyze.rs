@@ -41,12 +41,16 @@ pub fn analyze(
     inputs: &[(String, SyscallProfile)],
     opts: &AnalysisOptions,
 ) -> anyhow::Result<Report> {
+    // One profile is judged as it is (no copy); several are merged first, so a rule sees
+    // the calls of every node and replica together, as the workload makes them.
     let profile: Cow<'_, SyscallProfile> = match inputs {
         [(_, only)] => Cow::Borrowed(only),
         _ => Cow::Owned(
             merge::merge(inputs, ToolStamp::current()).context("cannot combine the profiles")?,
         ),
     };
+    // A finding's first occurrence names its file only when there is one: after a
+    // merge, the first use could have come from any input.
     let file = match inputs {
         [(name, _)] => Some(name.as_str()),
         _ => None,
