@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use anyhow::Context as _;
 use syscall_db::{Database, Runtime};
 
-use super::finding::{Report, REPORT_SCHEMA, REPORT_SCHEMA_VERSION};
+use super::finding::{Finding, Report, Verdict, REPORT_SCHEMA, REPORT_SCHEMA_VERSION};
 use super::flags::RunscFlags;
 use super::rules::Judge;
 use super::usage::{SyscallUse, Usage};
@@ -72,23 +72,7 @@ pub fn analyze(
         }
     }
     verdict::sort_findings(&mut findings);
-    let lost = lost_causes(&profile.lost);
-    let calls: u64 = profile.syscalls.iter().map(|row| row.calls).sum();
-    let verdicts = if calls == 0 {
-        // An empty cgroup, a process that was gone: judging nothing is no pass.
-        let why = match &lost {
-            Some(lost) => format!("the profile records no syscalls, and lost {lost}"),
-            None => "the profile records no syscalls".to_owned(),
-        };
-        opts.runtimes
-            .iter()
-            .map(|&runtime| verdict::no_evidence(runtime, &why))
-            .collect()
-    } else if let Some(lost) = &lost {
-        verdict::verdicts_with_loss(&opts.runtimes, &findings, lost)
-    } else {
-        verdict::verdicts(&opts.runtimes, &findings)
-    };
+    let verdicts = verdicts(&profile, &findings, &opts.runtimes);
 
     let mut caveats = Vec::new();
     if let Some(caveat) = lost_caveat(&profile.lost) {
@@ -139,6 +123,31 @@ pub fn analyze(
         findings,
         caveats,
     })
+}
+
+/// The verdicts: no evidence when the profile records no calls (an empty cgroup, a
+/// process that was gone: judging nothing is no pass), incomplete ones when it lost
+/// anything, else the findings' own.
+fn verdicts(profile: &SyscallProfile, findings: &[Finding], runtimes: &[Runtime]) -> Vec<Verdict> {
+    let lost = lost_causes(&profile.lost);
+    let calls = profile
+        .syscalls
+        .iter()
+        .fold(0u64, |total, row| total.saturating_add(row.calls));
+    if calls == 0 {
+        let why = match &lost {
+            Some(lost) => format!("the profile records no syscalls, and lost {lost}"),
+            None => "the profile records no syscalls".to_owned(),
+        };
+        return runtimes
+            .iter()
+            .map(|&runtime| verdict::no_evidence(runtime, &why))
+            .collect();
+    }
+    match &lost {
+        Some(lost) => verdict::verdicts_with_loss(runtimes, findings, lost),
+        None => verdict::verdicts(runtimes, findings),
+    }
 }
 
 /// The lost-events caveat, naming each cause with a count.

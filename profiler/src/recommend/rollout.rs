@@ -39,6 +39,11 @@ fn step(title: &str, commands: Vec<String>, pass_when: String) -> RolloutStep {
     }
 }
 
+/// The steps of a sandboxed rollout, in the order an operator carries them out.
+///
+/// Over 100 lines on purpose: each step is a short literal (title, commands, when it
+/// passes) and the plan reads top to bottom as it is executed; helpers would split
+/// the one sequence an operator follows.
 fn sandbox_plan(
     sandbox: Sandbox,
     gpu: bool,
