@@ -1,15 +1,16 @@
 //! Capture: load the eBPF programs, follow the target, drain the kernel's maps.
 //!
 //! [`capture`] takes a [`TargetSpec`] and returns a [`RawCapture`]: kernel facts with
-//! executable ids and raw signature keys still in them. `crate::profile::builder` turns
-//! that into the profile file.
+//! executable ids and raw signature keys still in them. [`to_profile`] turns that into
+//! the profile file.
 //!
 //! - [`arch`]: `pt_regs` layouts handed to the probe;
 //! - [`tracefs`]: tracepoint record layouts read at start;
 //! - [`spec`]: the probe's spec table, derived from `syscall-db`;
 //! - [`loader`]: privilege and kernel checks, load, attach;
 //! - [`target`]: the command, PID tree, cgroup or container to follow;
-//! - [`session`]: the event loop; [`records`]: ring-buffer records; [`binary`]: ELF facts.
+//! - [`session`]: the event loop; [`records`]: ring-buffer records; [`binary`]: ELF facts;
+//! - [`to_profile`]: the raw capture as a profile.
 
 pub mod arch;
 pub mod binary;
@@ -18,6 +19,7 @@ pub mod records;
 pub mod session;
 pub mod spec;
 pub mod target;
+pub mod to_profile;
 pub mod tracefs;
 
 use std::collections::{BTreeMap, HashMap};

@@ -11,9 +11,9 @@ use anyhow::{bail, Context as _};
 use syscall_db::Database;
 
 use crate::capture::target::resolve_user;
+use crate::capture::to_profile::{build, Host};
 use crate::capture::{self, CaptureOptions, TargetSpec};
 use crate::commands::report::{report_profiles, ReportArgs};
-use crate::profile::builder::{build, Host};
 use crate::profile::summary::Summary;
 use crate::profile::{io as profile_io, ExitStatus, SyscallProfile, Target};
 

@@ -1,6 +1,8 @@
-//! From a raw capture to the profile file: executable hashes become small ids, syscall
-//! and errno numbers get their names from the database, signature keys are decoded into
-//! named fields, and lost-event counters are carried over.
+//! A raw capture as a profile (mirroring `runsc_log::to_profile`): executable hashes
+//! become small ids, syscall and errno numbers get their names from the database,
+//! signature keys are decoded into named fields, and lost-event counters are carried
+//! over. The capture stage produces profiles; `profile/` only holds the model and its
+//! file I/O.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -10,11 +12,11 @@ use profiler_common::key::{
 };
 use syscall_db::{Arch, Database, ErrnoCounts, FieldValue, FieldValues};
 
-use super::model::*;
-use super::time::rfc3339;
-use crate::capture::records::{c_string, SignatureKey};
-use crate::capture::spec::PlannedField;
-use crate::capture::{FirstSeen, RawCapture};
+use super::records::{c_string, SignatureKey};
+use super::spec::PlannedField;
+use super::{FirstSeen, RawCapture};
+use crate::profile::time::rfc3339;
+use crate::profile::*;
 
 /// Where and on what the capture ran.
 #[derive(Clone, Debug)]
