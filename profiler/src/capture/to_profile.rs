@@ -268,25 +268,20 @@ pub fn build(db: &Database, raw: &RawCapture, target: Target, host: &Host) -> Sy
         .collect();
 
     let lost = |cause: LostCause| raw.lost[cause as usize];
+    let capture = CaptureStamp {
+        hostname: host.hostname.clone(),
+        kernel: host.kernel.clone(),
+        target,
+        started_at: rfc3339(raw.started),
+        ended_at: rfc3339(raw.ended),
+        duration_ms: raw
+            .ended
+            .duration_since(raw.started)
+            .unwrap_or_default()
+            .as_millis() as u64,
+        method: "ebpf".to_owned(),
+    };
     SyscallProfile {
-        schema: SCHEMA.to_owned(),
-        schema_version: SCHEMA_VERSION,
-        tool: ToolStamp::current(),
-        database: DatabaseStamp::of(db),
-        arch,
-        captures: vec![CaptureStamp {
-            hostname: host.hostname.clone(),
-            kernel: host.kernel.clone(),
-            target,
-            started_at: rfc3339(raw.started),
-            ended_at: rfc3339(raw.ended),
-            duration_ms: raw
-                .ended
-                .duration_since(raw.started)
-                .unwrap_or_default()
-                .as_millis() as u64,
-            method: "ebpf".to_owned(),
-        }],
         executables: exe_ids.executables,
         processes,
         syscalls: rows.into_values().collect(),
@@ -300,6 +295,7 @@ pub fn build(db: &Database, raw: &RawCapture, target: Target, host: &Host) -> Sy
             nr_out_of_range: lost(LostCause::NrOutOfRange),
             undecodable_records: raw.undecodable,
         },
+        ..SyscallProfile::of_capture(db, arch, capture)
     }
 }
 

@@ -41,6 +41,32 @@ pub struct SyscallProfile {
     pub lost: LostCounts,
 }
 
+impl SyscallProfile {
+    /// The profile of one capture before any fact is added: the header (schema, writer,
+    /// database, arch) and the capture's stamp, with no executable, process, row,
+    /// signature or loss. Every producer of profiles starts here, so the header is
+    /// written in one place.
+    pub fn of_capture(
+        db: &syscall_db::Database,
+        arch: Arch,
+        capture: CaptureStamp,
+    ) -> SyscallProfile {
+        SyscallProfile {
+            schema: SCHEMA.to_owned(),
+            schema_version: SCHEMA_VERSION,
+            tool: ToolStamp::current(),
+            database: DatabaseStamp::of(db),
+            arch,
+            captures: vec![capture],
+            executables: Vec::new(),
+            processes: Vec::new(),
+            syscalls: Vec::new(),
+            signatures: Vec::new(),
+            lost: LostCounts::default(),
+        }
+    }
+}
+
 /// Tool name and version.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ToolStamp {
