@@ -202,7 +202,6 @@ impl Session {
     /// Runs the capture to its end and returns what was gathered.
     pub async fn run(mut self) -> anyhow::Result<RawCapture> {
         let started = SystemTime::now();
-        let clock = Instant::now();
         let mut gathered = Gathered::default();
         let command = match &self.ending {
             Ending::CommandTree(child) => Some(child.path.clone()),
@@ -214,18 +213,7 @@ impl Session {
             command.as_deref(),
             &mut gathered,
         )?;
-        let ring = self
-            .probe
-            .ebpf
-            .take_map(names::EVENTS)
-            .with_context(|| format!("the eBPF object has no map `{}`", names::EVENTS))?;
-        let ring = RingBuf::try_from(ring)?;
-        // SAFETY: the ring buffer owns its descriptor and is moved into the `AsyncFd`,
-        // which deregisters it before dropping it, so the fd stays open while watched.
-        let mut ring = unsafe { AsyncFd::register(ring) }
-            .map_err(std::io::Error::from)
-            .context("failed to watch the event ring buffer")?;
-
+        let mut ring = self.watch_ring()?;
         if self.status_line {
             let _ = writeln!(
                 std::io::stderr(),
@@ -233,81 +221,10 @@ impl Session {
                 self.seed.len()
             );
         }
-        let mut child_exit = None;
-        let (exit_tx, mut exit_rx) = tokio::sync::oneshot::channel();
-        if let Ending::CommandTree(child) = &mut self.ending {
-            let pid = child.pid;
-            child.release()?;
-            std::thread::spawn(move || {
-                let mut status = 0;
-                // SAFETY: waiting for our own child; `status` is a valid out pointer.
-                let rc = unsafe { libc::waitpid(pid as i32, &mut status, 0) };
-                let exit = (rc == pid as i32).then(|| {
-                    if libc::WIFSIGNALED(status) {
-                        ExitStatus::Signal(libc::WTERMSIG(status))
-                    } else {
-                        ExitStatus::Code(libc::WEXITSTATUS(status))
-                    }
-                });
-                let _ = exit_tx.send(exit);
-            });
-        }
-
-        let mut interrupt = signal(SignalKind::interrupt()).context("failed to handle SIGINT")?;
-        let mut terminate = signal(SignalKind::terminate()).context("failed to handle SIGTERM")?;
-        let mut tick = tokio::time::interval(Duration::from_millis(250));
-        let deadline = self.duration.map(|d| tokio::time::Instant::now() + d);
-        let status = self.status_line && std::io::stderr().is_terminal();
-        let mut command_done = !matches!(self.ending, Ending::CommandTree(_));
-        let mut stopped_by = "the target exited";
-
-        loop {
-            tokio::select! {
-                guard = ring.readable_mut() => {
-                    let mut guard = guard.context("failed to wait for events")?;
-                    let ring = guard.get_inner_mut();
-                    while let Some(item) = ring.next() {
-                        gathered.handle(&item);
-                    }
-                    guard.clear_ready();
-                    if std::mem::take(&mut gathered.exit_seen) && self.finished(command_done)? {
-                        break;
-                    }
-                }
-                exit = &mut exit_rx, if !command_done => {
-                    child_exit = exit.ok().flatten();
-                    command_done = true;
-                    if self.finished(command_done)? {
-                        break;
-                    }
-                }
-                _ = interrupt.recv() => { stopped_by = "interrupted (SIGINT)"; break; }
-                _ = terminate.recv() => { stopped_by = "terminated (SIGTERM)"; break; }
-                () = sleep_until(deadline) => { stopped_by = "the duration elapsed"; break; }
-                _ = tick.tick() => {
-                    if status {
-                        let _ = write!(
-                            std::io::stderr(),
-                            "\rsandprof: tracing {:>6.1}s · {} processes · {} executables · {} records ",
-                            clock.elapsed().as_secs_f64(),
-                            gathered.processes.len(),
-                            gathered.exes.len(),
-                            gathered.records,
-                        );
-                    }
-                    if self.finished(command_done)? {
-                        break;
-                    }
-                }
-            }
-        }
-        if status {
-            let _ = writeln!(
-                std::io::stderr(),
-                "\rsandprof: stopped: {stopped_by}{:40}",
-                ""
-            );
-        }
+        let mut command_exit = self.release_command()?;
+        let stopped_by = self
+            .event_loop(&mut ring, &mut gathered, &mut command_exit)
+            .await?;
 
         // Detach first so the counts stop moving, then take what is left.
         self.probe.detach()?;
@@ -315,12 +232,7 @@ impl Session {
         while let Some(item) = ring.next() {
             gathered.handle(&item);
         }
-        if let Ending::CommandTree(_) = &self.ending {
-            if !command_done {
-                // Stopped early: the command may still finish on its own later.
-                child_exit = exit_rx.try_recv().ok().flatten();
-            }
-        }
+        let exit = command_exit.status();
         let ended = SystemTime::now();
         let drained = drain(&self.probe)?;
         Ok(RawCapture {
@@ -336,9 +248,150 @@ impl Session {
             str_sigs: drained.str_sigs,
             lost: drained.lost,
             undecodable: gathered.undecodable,
-            exit: child_exit,
+            exit,
             stopped_by: stopped_by.to_owned(),
         })
+    }
+
+    /// Takes the ring buffer out of the probe and registers it with the event loop.
+    fn watch_ring(&mut self) -> anyhow::Result<AsyncFd<RingBuf<MapData>>> {
+        let ring = self
+            .probe
+            .ebpf
+            .take_map(names::EVENTS)
+            .with_context(|| format!("the eBPF object has no map `{}`", names::EVENTS))?;
+        let ring = RingBuf::try_from(ring)?;
+        // SAFETY: the ring buffer owns its descriptor and is moved into the `AsyncFd`,
+        // which deregisters it before dropping it, so the fd stays open while watched.
+        unsafe { AsyncFd::register(ring) }
+            .map_err(std::io::Error::from)
+            .context("failed to watch the event ring buffer")
+    }
+
+    /// Lets a command held at its gate run, and waits for it on a thread of its own
+    /// (`waitpid` blocks; the event loop must not).
+    fn release_command(&mut self) -> anyhow::Result<CommandExit> {
+        let Ending::CommandTree(child) = &mut self.ending else {
+            return Ok(CommandExit::NotACommand);
+        };
+        let pid = child.pid;
+        child.release()?;
+        let (exit_tx, exit_rx) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || {
+            let mut status = 0;
+            // SAFETY: waiting for our own child; `status` is a valid out pointer.
+            let rc = unsafe { libc::waitpid(pid as i32, &mut status, 0) };
+            let exit = (rc == pid as i32).then(|| {
+                if libc::WIFSIGNALED(status) {
+                    ExitStatus::Signal(libc::WTERMSIG(status))
+                } else {
+                    ExitStatus::Code(libc::WEXITSTATUS(status))
+                }
+            });
+            let _ = exit_tx.send(exit);
+        });
+        Ok(CommandExit::Running(exit_rx))
+    }
+
+    /// Handles events until the target ends, a signal arrives or the duration
+    /// elapses; returns why it stopped.
+    async fn event_loop(
+        &mut self,
+        ring: &mut AsyncFd<RingBuf<MapData>>,
+        gathered: &mut Gathered,
+        command_exit: &mut CommandExit,
+    ) -> anyhow::Result<&'static str> {
+        let clock = Instant::now();
+        let mut interrupt = signal(SignalKind::interrupt()).context("failed to handle SIGINT")?;
+        let mut terminate = signal(SignalKind::terminate()).context("failed to handle SIGTERM")?;
+        let mut tick = tokio::time::interval(Duration::from_millis(250));
+        let deadline = self.duration.map(|d| tokio::time::Instant::now() + d);
+        let status = self.status_line && std::io::stderr().is_terminal();
+        let stopped_by = loop {
+            tokio::select! {
+                guard = ring.readable_mut() => {
+                    let mut guard = guard.context("failed to wait for events")?;
+                    let ring = guard.get_inner_mut();
+                    while let Some(item) = ring.next() {
+                        gathered.handle(&item);
+                    }
+                    guard.clear_ready();
+                    if std::mem::take(&mut gathered.exit_seen)
+                        && self.finished(command_exit.done())?
+                    {
+                        break "the target exited";
+                    }
+                }
+                () = command_exit.wait() => {
+                    if self.finished(true)? {
+                        break "the target exited";
+                    }
+                }
+                _ = interrupt.recv() => break "interrupted (SIGINT)",
+                _ = terminate.recv() => break "terminated (SIGTERM)",
+                () = sleep_until(deadline) => break "the duration elapsed",
+                _ = tick.tick() => {
+                    if status {
+                        let _ = write!(
+                            std::io::stderr(),
+                            "\rsandprof: tracing {:>6.1}s · {} processes · {} executables · {} records ",
+                            clock.elapsed().as_secs_f64(),
+                            gathered.processes.len(),
+                            gathered.exes.len(),
+                            gathered.records,
+                        );
+                    }
+                    if self.finished(command_exit.done())? {
+                        break "the target exited";
+                    }
+                }
+            }
+        };
+        if status {
+            let _ = writeln!(
+                std::io::stderr(),
+                "\rsandprof: stopped: {stopped_by}{:40}",
+                ""
+            );
+        }
+        Ok(stopped_by)
+    }
+}
+
+/// The exit of the command sandprof started, as it becomes known.
+enum CommandExit {
+    /// The target is not a command: there is nothing to wait for.
+    NotACommand,
+    /// The command runs; its waiter thread sends the status (`None` if `waitpid`
+    /// failed).
+    Running(tokio::sync::oneshot::Receiver<Option<ExitStatus>>),
+    /// The command has exited (`None` if its status could not be read).
+    Exited(Option<ExitStatus>),
+}
+
+impl CommandExit {
+    /// Whether the command is not running (or there is none).
+    fn done(&self) -> bool {
+        !matches!(self, CommandExit::Running(_))
+    }
+
+    /// Completes when the command exits; never, if it already has or there is none.
+    async fn wait(&mut self) {
+        let CommandExit::Running(rx) = self else {
+            return std::future::pending().await;
+        };
+        let exit = rx.await.ok().flatten();
+        *self = CommandExit::Exited(exit);
+    }
+
+    /// How the command ended, if it has: a capture stopped early may still see it end
+    /// on its own while the maps are drained.
+    fn status(&mut self) -> Option<ExitStatus> {
+        match self {
+            CommandExit::NotACommand => None,
+            CommandExit::Exited(exit) => *exit,
+            CommandExit::Running(rx) => rx.try_recv().ok().flatten(),
+        }
     }
 }
 
