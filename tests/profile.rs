@@ -416,13 +416,15 @@ fn without_privileges_says_which_are_missing() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "sandprof: error: tracing needs root, or the CAP_BPF and CAP_PERFMON capabilities, which \
-         this process lacks (CapEff 0x0); run it as root, e.g. `sudo sandprof profile …`\n"
+        "sandprof: error: tracing needs root, or CAP_BPF and CAP_PERFMON (to load and attach \
+         the probe) and CAP_DAC_READ_SEARCH (to read tracefs, which only root may read); this \
+         process lacks CAP_BPF, CAP_PERFMON and CAP_DAC_READ_SEARCH (CapEff 0x0); run it as \
+         root, e.g. `sudo sandprof profile …`\n"
     );
 }
 
 /// A runc bundle with a busybox root file system running `script`.
-fn busybox_bundle(dir: &Path, id: &str, script: &str) -> PathBuf {
+pub fn busybox_bundle(dir: &Path, id: &str, script: &str) -> PathBuf {
     let bundle = dir.join(id);
     let bin = bundle.join("rootfs/bin");
     std::fs::create_dir_all(&bin).unwrap();
