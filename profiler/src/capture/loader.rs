@@ -114,6 +114,7 @@ pub fn probe_config(arch: Arch, cgroup: Option<CgroupFilter>) -> anyhow::Result<
         exec_old_pid: exec.field("old_pid", &[4])?.offset,
         exit_group_dead: exit.field("group_dead", &[1])?.offset,
         clone_thread: CLONE_THREAD,
+        tracer_tgid: std::process::id(),
         path_prefixes: path_prefixes(),
         ..ProbeConfig::default()
     };
@@ -126,8 +127,13 @@ pub fn probe_config(arch: Arch, cgroup: Option<CgroupFilter>) -> anyhow::Result<
 }
 
 impl Probe {
-    /// Loads the probe with `config`, writes the spec table and attaches everything.
-    pub fn load(config: &ProbeConfig, plan: CapturePlan) -> anyhow::Result<Probe> {
+    /// Loads the probe with `config`, each signature map sized for `max_signatures`
+    /// entries, writes the spec table and attaches everything.
+    pub fn load(
+        config: &ProbeConfig,
+        plan: CapturePlan,
+        max_signatures: u32,
+    ) -> anyhow::Result<Probe> {
         if PROBE_OBJECT.is_empty() {
             bail!(
                 "this sandprof was built without its eBPF object (AYA_BUILD_SKIP was set); \
@@ -136,6 +142,8 @@ impl Probe {
         }
         let mut ebpf = EbpfLoader::new()
             .override_global(names::PROBE_CONFIG, config, true)
+            .map_max_entries(names::INT_SIGS, max_signatures)
+            .map_max_entries(names::STR_SIGS, max_signatures)
             .load(PROBE_OBJECT)
             .map_err(explain_bpf_error)
             .context("failed to load the eBPF object")?;

@@ -169,7 +169,7 @@ pub fn build(db: &Database, raw: &RawCapture, target: Target, host: &Host) -> Sy
         syscalls: syscall_rows(db, raw, &exe_ids),
         signatures: signatures(db, raw, &exe_ids),
         processes: processes(raw, &exe_ids),
-        lost: lost_counts(raw),
+        lost: lost_counts(db, raw),
         executables: exe_ids.executables,
         ..SyscallProfile::of_capture(db, raw.arch, capture_stamp(raw, target, host))
     }
@@ -302,12 +302,17 @@ fn processes(raw: &RawCapture, exe_ids: &ExeIds) -> Vec<Process> {
 
 /// The kernel's lost-event counters, by cause, and the records userspace could not
 /// decode.
-fn lost_counts(raw: &RawCapture) -> LostCounts {
+fn lost_counts(db: &Database, raw: &RawCapture) -> LostCounts {
     let lost = |cause: LostCause| raw.lost[cause as usize];
     LostCounts {
         ring_buffer_full: lost(LostCause::RingBufFull),
         counts_map_full: lost(LostCause::CountsFull),
         signature_map_full: lost(LostCause::IntSigsFull) + lost(LostCause::StrSigsFull),
+        signature_map_full_by_syscall: raw
+            .lost_signatures
+            .iter()
+            .map(|(&nr, &calls)| (syscall_name(db, raw.arch, nr).0, calls))
+            .collect(),
         task_map_full: lost(LostCause::TasksFull),
         exec_unattributed: lost(LostCause::ExecNameUnreadable),
         nr_out_of_range: lost(LostCause::NrOutOfRange),

@@ -210,6 +210,7 @@ fn add_lost(into: &mut LostCounts, from: &LostCounts) {
         ring_buffer_full,
         counts_map_full,
         signature_map_full,
+        signature_map_full_by_syscall,
         task_map_full,
         exec_unattributed,
         nr_out_of_range,
@@ -218,6 +219,12 @@ fn add_lost(into: &mut LostCounts, from: &LostCounts) {
     into.ring_buffer_full += ring_buffer_full;
     into.counts_map_full += counts_map_full;
     into.signature_map_full += signature_map_full;
+    for (syscall, calls) in signature_map_full_by_syscall {
+        *into
+            .signature_map_full_by_syscall
+            .entry(syscall.clone())
+            .or_default() += calls;
+    }
     into.task_map_full += task_map_full;
     into.exec_unattributed += exec_unattributed;
     into.nr_out_of_range += nr_out_of_range;

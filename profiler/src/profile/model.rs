@@ -296,9 +296,13 @@ pub struct LostCounts {
     /// Syscall returns not counted: the count map was full.
     #[serde(default)]
     pub counts_map_full: u64,
-    /// New argument signatures not recorded: a signature map was full.
+    /// Calls whose argument signature was not recorded: a signature map was full.
     #[serde(default)]
     pub signature_map_full: u64,
+    /// The same calls by syscall name, so a reader knows whose arguments are missing.
+    /// Sums to `signature_map_full` (not counted again in [`LostCounts::total`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub signature_map_full_by_syscall: BTreeMap<String, u64>,
     /// Tasks not traced: the task map was full.
     #[serde(default)]
     pub task_map_full: u64,

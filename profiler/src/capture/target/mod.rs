@@ -6,11 +6,14 @@ mod cgroup;
 mod command;
 mod container;
 mod pid;
+mod terminal;
+mod user;
 
 pub use cgroup::{cgroup, cgroup2_root, cgroup_populated, cgroup_tasks, Cgroup};
-pub use command::{resolve_user, GatedChild, RunAs};
+pub use command::{find_program, CommandExitReceiver, GatedChild};
 pub use container::{container_id_of, find_container};
 pub use pid::{parse_stat_ppid, pid_tree};
+pub use user::{resolve_user, RunAs};
 
 /// A task already running when the capture starts.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
