@@ -1,82 +1,19 @@
 //! `sandprof profile` end to end, as root, on this kernel: the purpose-built workload, a
-//! PID tree, an interrupted capture, real runc containers by cgroup and by id, and the
-//! errors for bad targets and missing privileges. The tests run one at a time (they
-//! share the syscall tracepoints and check what is left loaded).
+//! PID tree, an interrupted capture, real runc containers by cgroup and by id, full
+//! signature maps, and the errors for bad targets and missing privileges. The tests run
+//! one at a time (see `support::serial`); what they check is left loaded is what their
+//! own sandprof held, whatever else runs on the machine.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, MutexGuard};
+use std::process::{Command, Stdio};
 
 use sandprof::capture::target::cgroup2_root;
-use sandprof::profile::{Abi, LostCounts, SyscallProfile, Target};
+use sandprof::profile::{Abi, ExitStatus, LostCounts, SyscallProfile, Target};
 use syscall_db::{Database, FieldValue};
 
 use crate::support::*;
-
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> MutexGuard<'static, ()> {
-    SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Starts `sandprof` with `args` (not quiet) and returns once it says it is tracing.
-fn start_sandprof(args: &[&str]) -> Child {
-    let mut child = Command::new(sandprof_bin())
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("sandprof starts");
-    let stderr = child.stderr.take().expect("piped stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let mut said = Vec::new();
-    loop {
-        match lines.next() {
-            Some(Ok(line)) if line.starts_with("sandprof: tracing ") => break,
-            Some(Ok(line)) => said.push(line),
-            _ => {
-                let status = child.wait();
-                panic!(
-                    "sandprof stopped before tracing ({status:?}): {}",
-                    said.join("\n")
-                );
-            }
-        }
-    }
-    // Keep draining stderr so sandprof never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    child
-}
-
-/// Runs `sandprof profile -q [options] --out FILE -- command…` and returns its output
-/// with the profile it wrote. Whether the run succeeded is the caller's to check.
-fn traced(options: &[&str], command: &[&str]) -> (std::process::Output, SyscallProfile) {
-    let dir = scratch();
-    let out = dir.path().join("traced.sandprof.json");
-    let run = Command::new(sandprof_bin())
-        .args(["profile", "-q"])
-        .args(options)
-        .arg("--out")
-        .arg(&out)
-        .arg("--")
-        .args(command)
-        .output()
-        .expect("sandprof runs");
-    if !out.exists() {
-        panic!(
-            "sandprof wrote no profile ({}): {}",
-            run.status,
-            String::from_utf8_lossy(&run.stderr)
-        );
-    }
-    let profile = read_profile(&out);
-    (run, profile)
-}
 
 fn signature_calls(
     profile: &SyscallProfile,
@@ -241,7 +178,7 @@ fn workload_does_exactly_what_the_profile_says() {
     );
     match &p.captures[0].target {
         Target::Command { exit, .. } => {
-            assert_eq!(*exit, Some(sandprof::profile::ExitStatus::Code(0)))
+            assert_eq!(*exit, Some(ExitStatus::Code(0)))
         }
         other => panic!("target is {other:?}"),
     }
@@ -291,7 +228,8 @@ fn follows_a_running_pid_tree() {
         .spawn()
         .expect("sh starts");
     let pid = target.id().to_string();
-    let mut tracer = start_sandprof(&["profile", "--pid", &pid, "--out", out.to_str().unwrap()]);
+    let (mut tracer, _stderr) =
+        start_sandprof(&["profile", "--pid", &pid, "--out", out.to_str().unwrap()]);
     target
         .stdin
         .take()
@@ -311,8 +249,8 @@ fn follows_a_running_pid_tree() {
 }
 
 #[test]
-fn interrupted_capture_writes_a_valid_profile_and_detaches() {
-    if !privileged("interrupted_capture_writes_a_valid_profile_and_detaches")
+fn interrupted_capture_stops_the_command_writes_a_valid_profile_and_detaches() {
+    if !privileged("interrupted_capture_stops_the_command_writes_a_valid_profile_and_detaches")
         || !tool("interrupted", "bpftool")
     {
         return;
@@ -321,7 +259,7 @@ fn interrupted_capture_writes_a_valid_profile_and_detaches() {
     let dir = scratch();
     let out = dir.path().join("int.sandprof.json");
     let workload = workload_bin();
-    let mut tracer = start_sandprof(&[
+    let (mut tracer, stderr) = start_sandprof(&[
         "profile",
         "--out",
         out.to_str().unwrap(),
@@ -330,34 +268,33 @@ fn interrupted_capture_writes_a_valid_profile_and_detaches() {
         "getppid",
         "100000000000",
     ]);
-    let attached = loaded_programs();
-    for name in PROBE_PROGRAMS {
-        assert!(
-            attached.iter().any(|p| p == name),
-            "{name} is not loaded while tracing"
-        );
-    }
+    let programs = probe_programs_of(tracer.id());
     std::thread::sleep(std::time::Duration::from_millis(300));
     // SAFETY: a signal to our own child.
     unsafe { libc::kill(tracer.id() as i32, libc::SIGINT) };
     let status = tracer.wait().expect("sandprof ends");
-    assert!(status.success(), "{status:?}");
+    // The command got the SIGINT and died of it; sandprof passes that on.
+    assert_eq!(status.code(), Some(130), "{status:?}");
     let p = read_profile(&out);
     let root = p.processes.first().expect("the command's process").pid;
-    // SAFETY: the workload outlives the tracer; end it.
-    unsafe { libc::kill(root as i32, libc::SIGKILL) };
+    assert!(
+        !Path::new(&format!("/proc/{root}")).exists(),
+        "the command {root} is still running"
+    );
     assert!(calls(&p, "/sandprof-workload", "getppid") > 0);
     match &p.captures[0].target {
-        Target::Command { exit, .. } => assert_eq!(*exit, None),
+        Target::Command { exit, .. } => assert_eq!(*exit, Some(ExitStatus::Signal(libc::SIGINT))),
         other => panic!("target is {other:?}"),
     }
-    let left = loaded_programs();
-    for name in PROBE_PROGRAMS {
-        assert!(
-            !left.iter().any(|p| p == name),
-            "{name} is still loaded after sandprof exited"
-        );
-    }
+    let said: Vec<String> = stderr.iter().collect();
+    assert!(
+        said.contains(&format!(
+            "sandprof: interrupted (SIGINT): sent SIGINT to the command's process group {root}; \
+             waiting up to 10s for it to exit"
+        )),
+        "{said:#?}"
+    );
+    assert_unloaded(&programs);
 }
 
 #[test]
@@ -416,13 +353,15 @@ fn without_privileges_says_which_are_missing() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "sandprof: error: tracing needs root, or the CAP_BPF and CAP_PERFMON capabilities, which \
-         this process lacks (CapEff 0x0); run it as root, e.g. `sudo sandprof profile …`\n"
+        "sandprof: error: tracing needs root, or CAP_BPF and CAP_PERFMON (to load and attach \
+         the probe) and CAP_DAC_READ_SEARCH (to read tracefs, which only root may read); this \
+         process lacks CAP_BPF, CAP_PERFMON and CAP_DAC_READ_SEARCH (CapEff 0x0); run it as \
+         root, e.g. `sudo sandprof profile …`\n"
     );
 }
 
 /// A runc bundle with a busybox root file system running `script`.
-fn busybox_bundle(dir: &Path, id: &str, script: &str) -> PathBuf {
+pub fn busybox_bundle(dir: &Path, id: &str, script: &str) -> PathBuf {
     let bundle = dir.join(id);
     let bin = bundle.join("rootfs/bin");
     std::fs::create_dir_all(&bin).unwrap();
@@ -451,7 +390,7 @@ fn busybox_bundle(dir: &Path, id: &str, script: &str) -> PathBuf {
 
 /// Runs runc. Its stderr goes to a file, not a pipe: `runc create` hands its stdio to
 /// the container, which would hold a pipe open for as long as it lives.
-fn runc(args: &[&str]) {
+pub fn runc(args: &[&str]) {
     let log = tempfile::NamedTempFile::new().expect("a temporary file");
     let status = Command::new("runc")
         .args(args)
@@ -485,7 +424,7 @@ fn profile_container(id: &str, select: impl FnOnce(&str) -> Vec<String>) -> Sysc
     ];
     args.extend(select(id));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut tracer = start_sandprof(&args);
+    let (mut tracer, _stderr) = start_sandprof(&args);
     let host = Command::new(workload_bin())
         .args(["getppid", "4321"])
         .stdout(Stdio::null())
@@ -546,7 +485,7 @@ fn runc_container_by_cgroup() {
         return;
     }
     let _serial = serial();
-    let id = format!("sandprof-cg-{}", std::process::id());
+    let id = unique("sandprof-cg");
     let cgroup = cgroup2_root()
         .expect("a cgroup v2 hierarchy")
         .join("sandprof-e2e")
@@ -569,7 +508,7 @@ fn runc_container_by_id() {
         return;
     }
     let _serial = serial();
-    let id = format!("sandprof-id-{}", std::process::id());
+    let id = unique("sandprof-id");
     let p = profile_container(&id, |id| vec!["--container".to_owned(), id.to_owned()]);
     assert_container_only(&p);
     let cgroup = cgroup2_root()
@@ -641,4 +580,75 @@ fn thousands_of_children_running_a_static_binary() {
         }
         other => panic!("busybox is {other:?}"),
     }
+}
+
+/// The issue's scenario: 40,000 distinct paths fill a signature map of 32,768 entries
+/// before the workload lists /sys/class/net. What could not be recorded is counted, by
+/// syscall, exactly; with room for them (the default), nothing is lost.
+#[test]
+fn full_signature_maps_are_counted_exactly_and_max_signatures_sizes_them() {
+    if !privileged("full_signature_maps_are_counted_exactly_and_max_signatures_sizes_them") {
+        return;
+    }
+    let _serial = serial();
+    let workload = workload_bin();
+    let command = [workload.to_str().unwrap(), "stat-paths", "40000"];
+    let stat_paths = |p: &SyscallProfile| -> u64 {
+        p.signatures
+            .iter()
+            .filter(|s| s.syscall == "newfstatat")
+            .filter(|s| {
+                matches!(s.fields.get("path"), Some(FieldValue::Str(path))
+                    if path.starts_with("/dev/sandprof-stat-"))
+            })
+            .map(|s| {
+                assert_eq!(s.calls, 1, "{s:?}");
+                s.calls
+            })
+            .sum()
+    };
+    let net = str_value("/sys/class/net");
+
+    let (run, full) = traced(&["--max-signatures", "32768"], &command);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let lost = &full.lost;
+    assert!(lost.signature_map_full > 0, "{lost:?}");
+    assert_eq!(
+        lost.signature_map_full_by_syscall.values().sum::<u64>(),
+        lost.signature_map_full
+    );
+    // Each stat is either a recorded signature or a lost one, and the listing, made
+    // once the map is full, is lost too.
+    assert_eq!(
+        stat_paths(&full) + lost.signature_map_full_by_syscall["newfstatat"],
+        40_000
+    );
+    assert_eq!(signature_calls(&full, "openat", "path", &net), 0);
+    assert!(
+        lost.signature_map_full_by_syscall["openat"] >= 1,
+        "{lost:?}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&run.stderr),
+        format!(
+            "sandprof: warning: {} calls' arguments were not recorded: the signature maps \
+             were full (32768 entries each); capture again with --max-signatures 131072\n",
+            lost.signature_map_full
+        )
+    );
+
+    let (run, roomy) = traced(&[], &command);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(roomy.lost.signature_map_full, 0);
+    assert!(roomy.lost.signature_map_full_by_syscall.is_empty());
+    assert_eq!(stat_paths(&roomy), 40_000);
+    assert_eq!(signature_calls(&roomy, "openat", "path", &net), 1);
 }

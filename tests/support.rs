@@ -1,8 +1,11 @@
 //! Shared helpers of the end-to-end tests: finding the binaries, gating on root, running
 //! sandprof and reading what it wrote.
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Mutex, MutexGuard};
 
 use sandprof::profile::{io as profile_io, SyscallProfile};
 
@@ -98,8 +101,9 @@ pub fn calls(profile: &SyscallProfile, exe_suffix: &str, syscall: &str) -> u64 {
         .sum()
 }
 
-/// Names of the programs currently loaded in the kernel, from `bpftool`.
-pub fn loaded_programs() -> Vec<String> {
+/// Every program loaded in the kernel, by id, with its name, from `bpftool`. Other
+/// tracers may be loaded at the same time: look at the ids a process held.
+pub fn loaded_programs() -> BTreeMap<u32, String> {
     let out = Command::new("bpftool")
         .args(["prog", "list", "--json"])
         .output()
@@ -114,10 +118,36 @@ pub fn loaded_programs() -> Vec<String> {
         .map(|progs| {
             progs
                 .iter()
-                .filter_map(|p| p.get("name").and_then(|n| n.as_str()).map(str::to_owned))
+                .filter_map(|p| {
+                    let id = u32::try_from(p.get("id")?.as_u64()?).ok()?;
+                    let name = p.get("name").and_then(|n| n.as_str()).unwrap_or("");
+                    Some((id, name.to_owned()))
+                })
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Ids of the BPF programs process `pid` holds open: its `anon_inode:bpf-prog`
+/// descriptors and the programs of its `bpf-link` descriptors, from `fdinfo`.
+pub fn held_programs(pid: u32) -> BTreeSet<u32> {
+    let mut ids = BTreeSet::new();
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fdinfo")) else {
+        return ids;
+    };
+    for fd in fds.flatten() {
+        let Ok(info) = std::fs::read_to_string(fd.path()) else {
+            continue;
+        };
+        if let Some(id) = info
+            .lines()
+            .find_map(|l| l.strip_prefix("prog_id:"))
+            .and_then(|v| v.trim().parse().ok())
+        {
+            ids.insert(id);
+        }
+    }
+    ids
 }
 
 /// Program names of sandprof's probe as the kernel keeps them (the first 15 bytes).
@@ -127,3 +157,123 @@ pub const PROBE_PROGRAMS: [&str; 4] = [
     "task_newtask",
     "sched_process_e",
 ];
+
+/// Checks that sandprof process `pid`, while tracing, holds every probe program, and
+/// returns their ids, to check later that they are gone.
+pub fn probe_programs_of(pid: u32) -> BTreeSet<u32> {
+    let held = held_programs(pid);
+    let loaded = loaded_programs();
+    let names: BTreeSet<&str> = held
+        .iter()
+        .filter_map(|id| loaded.get(id).map(String::as_str))
+        .collect();
+    for name in PROBE_PROGRAMS {
+        assert!(
+            names.contains(name),
+            "sandprof {pid} does not hold {name} while tracing: {names:?}"
+        );
+    }
+    held
+}
+
+/// Fails if any of the programs `ids` is still loaded.
+pub fn assert_unloaded(ids: &BTreeSet<u32>) {
+    let loaded = loaded_programs();
+    let left: Vec<_> = ids
+        .iter()
+        .filter_map(|id| loaded.get_key_value(id))
+        .collect();
+    assert!(
+        left.is_empty(),
+        "still loaded after sandprof exited: {left:?}"
+    );
+}
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Runs tracer tests one at a time: each loads the probe on the shared syscall
+/// tracepoints, and two at once on two cores would measure each other's load.
+pub fn serial() -> MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A name no other test, run or engineer on this machine uses at the same time.
+pub fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("{prefix}-{}-{nanos:09}", std::process::id())
+}
+
+/// Starts `sandprof` with `args` (not quiet) and returns once it says it is tracing,
+/// with the lines it printed up to there and a receiver of the lines that follow.
+pub fn start_sandprof(args: &[&str]) -> (Child, std::sync::mpsc::Receiver<String>) {
+    let mut child = Command::new(sandprof_bin())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sandprof starts");
+    let stderr = child.stderr.take().expect("piped stderr");
+    let lines = wait_for_tracing(stderr, || {
+        let status = child.wait();
+        format!("{status:?}")
+    });
+    (child, lines)
+}
+
+/// Reads `stderr` until sandprof says it is tracing, then hands the following lines to
+/// the returned receiver from a thread (so sandprof never blocks on a full pipe).
+pub fn wait_for_tracing(
+    stderr: impl std::io::Read + Send + 'static,
+    on_early_end: impl FnOnce() -> String,
+) -> std::sync::mpsc::Receiver<String> {
+    let mut lines = BufReader::new(stderr).lines();
+    let mut said = Vec::new();
+    loop {
+        match lines.next() {
+            Some(Ok(line)) if line.starts_with("sandprof: tracing ") => break,
+            Some(Ok(line)) => said.push(line),
+            _ => panic!(
+                "sandprof stopped before tracing ({}): {}",
+                on_early_end(),
+                said.join("\n")
+            ),
+        }
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    rx
+}
+
+/// Runs `sandprof profile -q [options] --out FILE -- command…` and returns its output
+/// with the profile it wrote. Whether the run succeeded is the caller's to check.
+pub fn traced(options: &[&str], command: &[&str]) -> (std::process::Output, SyscallProfile) {
+    let dir = scratch();
+    let out = dir.path().join("traced.sandprof.json");
+    let run = Command::new(sandprof_bin())
+        .args(["profile", "-q"])
+        .args(options)
+        .arg("--out")
+        .arg(&out)
+        .arg("--")
+        .args(command)
+        .output()
+        .expect("sandprof runs");
+    if !out.exists() {
+        panic!(
+            "sandprof wrote no profile ({}): {}",
+            run.status,
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+    let profile = read_profile(&out);
+    (run, profile)
+}

@@ -3,8 +3,13 @@
 // Finding the binaries, gating on root, reading profiles.
 mod support;
 
-// sandprof profile as root: the workload, PID trees, interrupts, runc containers, errors.
+// sandprof profile as root: the workload, PID trees, interrupts, runc containers, full
+// signature maps, errors.
 mod profile;
+
+// sandprof profile around the workload: how the command starts and is stopped, what is
+// left running, the tracer's own process, --out checks, --redact-argv, the terminal.
+mod profile_lifecycle;
 
 // sandprof report, merge and diff: rules, verdicts, bad input, golden reports.
 mod report;

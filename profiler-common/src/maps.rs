@@ -14,6 +14,11 @@ pub const INT_SIGS: &str = "INT_SIGS";
 pub const STR_SIGS: &str = "STR_SIGS";
 /// `PerCpuArray<u64>`, indexed by [`crate::event::LostCause`].
 pub const LOST: &str = "LOST";
+/// `PerCpuArray<u64>`, indexed by native syscall number (below
+/// [`crate::spec::MAX_SYSCALL_NR`]): calls whose argument signature was not recorded
+/// because its signature map was full. Their sum is `LOST[IntSigsFull] +
+/// LOST[StrSigsFull]`.
+pub const LOST_SIGNATURES: &str = "LOST_SIGNATURES";
 /// `RingBuf`: exec, process and first-sighting records.
 pub const EVENTS: &str = "EVENTS";
 /// `PerCpuArray<StrSigKey>` of one element: scratch space, too large for the BPF stack.
@@ -26,9 +31,8 @@ pub const PROBE_CONFIG: &str = "PROBE_CONFIG";
 pub const TASKS_CAPACITY: u32 = 65_536;
 /// Capacity of [`COUNTS`]: distinct (executable, syscall, errno) triples.
 pub const COUNTS_CAPACITY: u32 = 131_072;
-/// Capacity of [`INT_SIGS`].
-pub const INT_SIGS_CAPACITY: u32 = 65_536;
-/// Capacity of [`STR_SIGS`].
-pub const STR_SIGS_CAPACITY: u32 = 32_768;
+/// Capacity of [`INT_SIGS`] and of [`STR_SIGS`] each, unless the loader sizes them
+/// (`sandprof profile --max-signatures`).
+pub const SIGNATURES_CAPACITY: u32 = 65_536;
 /// Size of [`EVENTS`] in bytes (a power of two, a multiple of the page size).
 pub const EVENTS_BYTES: u32 = 8 << 20;

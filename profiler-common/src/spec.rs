@@ -165,8 +165,9 @@ pub struct ProbeConfig {
     pub cgroup_id: u64,
     /// Level of `cgroup_id` in the cgroup v2 hierarchy (root is 0).
     pub cgroup_level: u32,
-    /// Explicit padding, always 0.
-    pub _pad: u32,
+    /// sandprof's own process id (in the initial pid namespace): never adopted, so the
+    /// tracer does not trace itself when it runs inside the target cgroup.
+    pub tracer_tgid: u32,
     /// Prefixes for [`FieldKind::UserPath`].
     pub path_prefixes: [PathPrefix; MAX_PATH_PREFIXES],
 }

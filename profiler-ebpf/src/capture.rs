@@ -18,7 +18,7 @@ use profiler_common::{
 
 use crate::{
     config::{config, path_prefix},
-    maps::{bump, lost, EVENTS, INT_SIGS, SCRATCH, STR_SIGS},
+    maps::{bump, lost, lost_signature, EVENTS, INT_SIGS, SCRATCH, STR_SIGS},
 };
 
 /// Bytes of a path examined for numeric components to fold (`/proc/1234/…`,
@@ -254,7 +254,7 @@ fn record_int(key: &IntSigKey, pid_tgid: u64, exe: u64) {
     if INT_SIGS.insert(key, 1, u64::from(BPF_NOEXIST)).is_err() {
         match INT_SIGS.get_ptr_mut(key) {
             Some(counter) => bump(counter),
-            None => lost(LostCause::IntSigsFull),
+            None => lost_signature(LostCause::IntSigsFull, key.nr),
         }
         return;
     }
@@ -282,7 +282,7 @@ fn record_str(key: &StrSigKey, pid_tgid: u64, exe: u64) {
     if STR_SIGS.insert(key, 1, u64::from(BPF_NOEXIST)).is_err() {
         match STR_SIGS.get_ptr_mut(key) {
             Some(counter) => bump(counter),
-            None => lost(LostCause::StrSigsFull),
+            None => lost_signature(LostCause::StrSigsFull, key.base.nr),
         }
         return;
     }

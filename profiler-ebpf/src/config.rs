@@ -23,7 +23,7 @@ pub(crate) static PROBE_CONFIG: Global<ProbeConfig> = Global::new(ProbeConfig {
     clone_thread: 0,
     cgroup_id: 0,
     cgroup_level: 0,
-    _pad: 0,
+    tracer_tgid: 0,
     path_prefixes: [PathPrefix {
         len: 0,
         _pad: 0,
@@ -45,11 +45,12 @@ macro_rules! config {
 }
 pub(crate) use config;
 
-/// Whether the current task belongs to the target cgroup (cgroup mode only).
+/// Whether the current task belongs to the target cgroup (cgroup mode only) and is not
+/// sandprof itself.
 #[inline(always)]
-pub fn in_target_cgroup() -> bool {
+pub fn in_target_cgroup(pid_tgid: u64) -> bool {
     let cgroup_id = config!(cgroup_id);
-    if cgroup_id == 0 {
+    if cgroup_id == 0 || (pid_tgid >> 32) as u32 == config!(tracer_tgid) {
         return false;
     }
     // SAFETY: a plain BPF helper call; any level is accepted and out-of-range levels

@@ -11,8 +11,8 @@ use aya_ebpf::{
 use profiler_common::{
     event::{LostCause, LOST_CAUSES},
     key::{CountKey, IntSigKey, StrSigKey, TaskState},
-    maps::{COUNTS_CAPACITY, EVENTS_BYTES, INT_SIGS_CAPACITY, STR_SIGS_CAPACITY, TASKS_CAPACITY},
-    spec::{SyscallSpec, SPEC_ENTRIES},
+    maps::{COUNTS_CAPACITY, EVENTS_BYTES, SIGNATURES_CAPACITY, TASKS_CAPACITY},
+    spec::{SyscallSpec, MAX_SYSCALL_NR, SPEC_ENTRIES},
 };
 
 #[map(name = "SYSCALL_SPECS")]
@@ -26,13 +26,16 @@ pub static COUNTS: PerCpuHashMap<CountKey, u64> =
     PerCpuHashMap::with_max_entries(COUNTS_CAPACITY, 0);
 
 #[map(name = "INT_SIGS")]
-pub static INT_SIGS: HashMap<IntSigKey, u64> = HashMap::with_max_entries(INT_SIGS_CAPACITY, 0);
+pub static INT_SIGS: HashMap<IntSigKey, u64> = HashMap::with_max_entries(SIGNATURES_CAPACITY, 0);
 
 #[map(name = "STR_SIGS")]
-pub static STR_SIGS: HashMap<StrSigKey, u64> = HashMap::with_max_entries(STR_SIGS_CAPACITY, 0);
+pub static STR_SIGS: HashMap<StrSigKey, u64> = HashMap::with_max_entries(SIGNATURES_CAPACITY, 0);
 
 #[map(name = "LOST")]
 pub static LOST: PerCpuArray<u64> = PerCpuArray::with_max_entries(LOST_CAUSES, 0);
+
+#[map(name = "LOST_SIGNATURES")]
+pub static LOST_SIGNATURES: PerCpuArray<u64> = PerCpuArray::with_max_entries(MAX_SYSCALL_NR, 0);
 
 #[map(name = "EVENTS")]
 pub static EVENTS: RingBuf = RingBuf::with_byte_size(EVENTS_BYTES, 0);
@@ -54,6 +57,16 @@ pub fn bump(counter: *mut u64) {
 #[inline(always)]
 pub fn lost(cause: LostCause) {
     if let Some(counter) = LOST.get_ptr_mut(cause as u32) {
+        bump(counter);
+    }
+}
+
+/// Counts a call of native syscall `nr` whose signature was not recorded because the
+/// signature map was full, both in total (`cause`) and per syscall.
+#[inline(always)]
+pub fn lost_signature(cause: LostCause, nr: u32) {
+    lost(cause);
+    if let Some(counter) = LOST_SIGNATURES.get_ptr_mut(nr) {
         bump(counter);
     }
 }

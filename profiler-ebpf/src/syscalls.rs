@@ -88,7 +88,7 @@ pub fn current_task(pid_tgid: u64) -> Option<TaskState> {
         // SAFETY: a successful lookup returns a pointer to the live value.
         return Some(unsafe { *task });
     }
-    if !in_target_cgroup() {
+    if !in_target_cgroup(pid_tgid) {
         return None;
     }
     adopt(pid_tgid, EXE_UNKNOWN)

@@ -30,7 +30,7 @@ pub fn on_newtask(ctx: &TracePointContext) {
     let parent = match TASKS.get_ptr(pid_tgid as u32) {
         // SAFETY: a successful lookup returns a pointer to the live value.
         Some(parent) => unsafe { *parent },
-        None if in_target_cgroup() => match adopt(pid_tgid, EXE_UNKNOWN) {
+        None if in_target_cgroup(pid_tgid) => match adopt(pid_tgid, EXE_UNKNOWN) {
             Some(parent) => parent,
             None => return,
         },
@@ -71,7 +71,7 @@ pub fn on_exec(ctx: &TracePointContext) {
     let (previous, adopted) = match TASKS.get_ptr(old_tid) {
         // SAFETY: a successful lookup returns a pointer to the live value.
         Some(task) => (unsafe { *task }, false),
-        None if in_target_cgroup() => (
+        None if in_target_cgroup(pid_tgid) => (
             TaskState {
                 exe: EXE_UNKNOWN,
                 prev_exe: EXE_UNKNOWN,

@@ -279,6 +279,37 @@ fn run_i386(path: &std::path::Path) -> i32 {
     status.ok().and_then(|s| s.code()).unwrap_or(-1)
 }
 
+/// `stat-paths N`: `newfstatat` on N distinct paths under /dev that do not exist
+/// (`/dev/sandprof-stat-00000`…, never all digits, so never folded), then lists
+/// /sys/class/net: a workload that fills a signature map before it does the one
+/// thing that matters. Prints the number of network interfaces.
+fn stat_paths(n: u64) -> i32 {
+    for i in 0..n {
+        let path = CString::new(format!("/dev/sandprof-stat-{i:05}")).expect("no NUL");
+        // SAFETY: `stat` is plain data and the path a valid C string.
+        unsafe {
+            let mut stat: libc::stat = std::mem::zeroed();
+            libc::syscall(
+                libc::SYS_newfstatat,
+                libc::AT_FDCWD,
+                path.as_ptr(),
+                &mut stat,
+                0,
+            );
+        }
+    }
+    match std::fs::read_dir("/sys/class/net") {
+        Ok(entries) => {
+            println!("{} interfaces", entries.count());
+            0
+        }
+        Err(err) => {
+            eprintln!("sandprof-workload: cannot list /sys/class/net: {err}");
+            1
+        }
+    }
+}
+
 /// `time CMD [ARGS]...`: runs CMD, waits for it, prints its wall time as `X ns` and
 /// exits with its status. Under a tracer that starts this program, the time covers the
 /// traced command alone, not the tracer's start-up or shutdown.
@@ -340,6 +371,7 @@ fn main() {
             exit(if run_i386(&path) == 42 { 0 } else { 1 });
         }
         Some("time") => exit(time_command(args.get(2..).unwrap_or_default())),
+        Some("stat-paths") => exit(stat_paths(number(2).unwrap_or(40_000))),
         Some("all") => {
             getppid_loop(ALL_GETPPID);
             paths();
@@ -366,7 +398,7 @@ fn main() {
         _ => {
             eprintln!(
                 "usage: sandprof-workload all | getppid N | open-read-close N | chain DEPTH | i386 \
-                 | time CMD [ARGS]..."
+                 | stat-paths N | time CMD [ARGS]..."
             );
             exit(2);
         }

@@ -17,12 +17,14 @@ use syscall_db::Arch;
 
 use super::arch::{regs_layout, CLONE_THREAD};
 use super::spec::{path_prefixes, CapturePlan};
-use super::tracefs::{read_format, tracefs_root};
+use super::tracefs::{self, read_format, tracefs_root};
 
 /// The probe object, built by `build.rs` from `profiler-ebpf`.
 pub const PROBE_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/profiler"));
 
-/// Effective capability bits sandprof needs (see capability(7)).
+/// Effective capability bits sandprof looks at (see capability(7)).
+const CAP_DAC_OVERRIDE: u32 = 1;
+const CAP_DAC_READ_SEARCH: u32 = 2;
 const CAP_SYS_ADMIN: u32 = 21;
 const CAP_PERFMON: u32 = 38;
 const CAP_BPF: u32 = 39;
@@ -54,13 +56,7 @@ pub fn preflight(proc_root: &Path, sys_root: &Path) -> anyhow::Result<()> {
         .find_map(|l| l.strip_prefix("CapEff:"))
         .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
         .context("/proc/self/status has no readable CapEff line")?;
-    let has = |cap: u32| cap_eff & (1u64 << cap) != 0;
-    if !(has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON))) {
-        bail!(
-            "tracing needs root, or the CAP_BPF and CAP_PERFMON capabilities, which this process \
-             lacks (CapEff {cap_eff:#x}); run it as root, e.g. `sudo sandprof profile …`"
-        );
-    }
+    check_capabilities(cap_eff, tracefs::readable())?;
     if !sys_root.join("kernel/btf/vmlinux").exists() {
         bail!(
             "this kernel exposes no BTF ({} is missing); sandprof needs a kernel built with \
@@ -69,6 +65,38 @@ pub fn preflight(proc_root: &Path, sys_root: &Path) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// What tracing needs, as measured on Linux 6.18 (`setpriv --reuid=65534
+/// --ambient-caps=…`): `bpf()` map creation, program load and raw-tracepoint attach
+/// need `CAP_BPF` and `CAP_PERFMON` (or `CAP_SYS_ADMIN`), and reading tracefs, mounted
+/// root-only, needs uid 0 or `CAP_DAC_READ_SEARCH` (or `CAP_DAC_OVERRIDE`).
+/// `tracefs_readable` says whether this process can read it as things are.
+fn check_capabilities(cap_eff: u64, tracefs_readable: bool) -> anyhow::Result<()> {
+    let has = |cap: u32| cap_eff & (1u64 << cap) != 0;
+    let mut missing = Vec::new();
+    if !(has(CAP_BPF) || has(CAP_SYS_ADMIN)) {
+        missing.push("CAP_BPF");
+    }
+    if !(has(CAP_PERFMON) || has(CAP_SYS_ADMIN)) {
+        missing.push("CAP_PERFMON");
+    }
+    if !(tracefs_readable || has(CAP_DAC_READ_SEARCH) || has(CAP_DAC_OVERRIDE)) {
+        missing.push("CAP_DAC_READ_SEARCH");
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let lacks = match missing.as_slice() {
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        [] => unreachable!("checked non-empty above"),
+    };
+    bail!(
+        "tracing needs root, or CAP_BPF and CAP_PERFMON (to load and attach the probe) and \
+         CAP_DAC_READ_SEARCH (to read tracefs, which only root may read); this process lacks \
+         {lacks} (CapEff {cap_eff:#x}); run it as root, e.g. `sudo sandprof profile …`"
+    )
 }
 
 /// Builds the probe config for `arch` from tracefs and the filter.
@@ -86,6 +114,7 @@ pub fn probe_config(arch: Arch, cgroup: Option<CgroupFilter>) -> anyhow::Result<
         exec_old_pid: exec.field("old_pid", &[4])?.offset,
         exit_group_dead: exit.field("group_dead", &[1])?.offset,
         clone_thread: CLONE_THREAD,
+        tracer_tgid: std::process::id(),
         path_prefixes: path_prefixes(),
         ..ProbeConfig::default()
     };
@@ -98,8 +127,13 @@ pub fn probe_config(arch: Arch, cgroup: Option<CgroupFilter>) -> anyhow::Result<
 }
 
 impl Probe {
-    /// Loads the probe with `config`, writes the spec table and attaches everything.
-    pub fn load(config: &ProbeConfig, plan: CapturePlan) -> anyhow::Result<Probe> {
+    /// Loads the probe with `config`, each signature map sized for `max_signatures`
+    /// entries, writes the spec table and attaches everything.
+    pub fn load(
+        config: &ProbeConfig,
+        plan: CapturePlan,
+        max_signatures: u32,
+    ) -> anyhow::Result<Probe> {
         if PROBE_OBJECT.is_empty() {
             bail!(
                 "this sandprof was built without its eBPF object (AYA_BUILD_SKIP was set); \
@@ -108,6 +142,8 @@ impl Probe {
         }
         let mut ebpf = EbpfLoader::new()
             .override_global(names::PROBE_CONFIG, config, true)
+            .map_max_entries(names::INT_SIGS, max_signatures)
+            .map_max_entries(names::STR_SIGS, max_signatures)
             .load(PROBE_OBJECT)
             .map_err(explain_bpf_error)
             .context("failed to load the eBPF object")?;
@@ -227,37 +263,54 @@ mod tests {
         dir
     }
 
-    fn check(cap_eff: &str, btf: bool) -> Result<(), String> {
-        let dir = fake_roots(cap_eff, btf);
-        preflight(&dir.path().join("proc"), &dir.path().join("sys")).map_err(|e| format!("{e:#}"))
+    fn caps(caps: &[u32]) -> u64 {
+        caps.iter().fold(0, |acc, cap| acc | (1 << cap))
     }
 
     #[test]
-    fn root_or_bpf_and_perfmon_pass() {
-        assert_eq!(check("000001ffffffffff", true), Ok(()));
-        assert_eq!(
-            check(&format!("{:016x}", (1u64 << 39) | (1 << 38)), true),
-            Ok(())
+    fn root_or_bpf_perfmon_and_tracefs_access_pass() {
+        assert!(check_capabilities(0x1ff_ffff_ffff, false).is_ok());
+        // uid 0 with CAP_BPF and CAP_PERFMON only: tracefs is its own.
+        assert!(check_capabilities(caps(&[CAP_BPF, CAP_PERFMON]), true).is_ok());
+        assert!(
+            check_capabilities(caps(&[CAP_BPF, CAP_PERFMON, CAP_DAC_READ_SEARCH]), false).is_ok()
         );
+        assert!(check_capabilities(caps(&[CAP_SYS_ADMIN, CAP_DAC_OVERRIDE]), false).is_ok());
     }
 
     #[test]
     fn missing_capabilities_are_named() {
+        let err = |cap_eff, tracefs| {
+            check_capabilities(cap_eff, tracefs)
+                .unwrap_err()
+                .to_string()
+        };
         assert_eq!(
-            check("0000000000000000", true),
-            Err(
-                "tracing needs root, or the CAP_BPF and CAP_PERFMON capabilities, which this \
-                 process lacks (CapEff 0x0); run it as root, e.g. `sudo sandprof profile …`"
-                    .to_owned()
-            )
+            err(0, false),
+            "tracing needs root, or CAP_BPF and CAP_PERFMON (to load and attach the probe) \
+             and CAP_DAC_READ_SEARCH (to read tracefs, which only root may read); this \
+             process lacks CAP_BPF, CAP_PERFMON and CAP_DAC_READ_SEARCH (CapEff 0x0); run it \
+             as root, e.g. `sudo sandprof profile …`"
         );
-        // CAP_BPF alone is not enough.
-        assert!(check(&format!("{:016x}", 1u64 << 39), true).is_err());
+        // What the kernel refused when measured: CAP_BPF alone cannot load tracing
+        // programs, CAP_PERFMON alone cannot create maps, and without a DAC capability
+        // a non-root process cannot read tracefs.
+        assert!(err(caps(&[CAP_BPF, CAP_DAC_READ_SEARCH]), false)
+            .contains("this process lacks CAP_PERFMON (CapEff 0x8000000004)"));
+        assert!(err(caps(&[CAP_PERFMON, CAP_DAC_READ_SEARCH]), false)
+            .contains("this process lacks CAP_BPF (CapEff 0x4000000004)"));
+        assert!(err(caps(&[CAP_BPF, CAP_PERFMON]), false)
+            .contains("this process lacks CAP_DAC_READ_SEARCH (CapEff 0xc000000000)"));
+        assert!(err(caps(&[CAP_SYS_ADMIN]), false)
+            .contains("this process lacks CAP_DAC_READ_SEARCH (CapEff 0x200000)"));
     }
 
     #[test]
     fn missing_btf_is_named() {
-        let err = check("000001ffffffffff", false).unwrap_err();
+        let dir = fake_roots("000001ffffffffff", false);
+        let err = preflight(&dir.path().join("proc"), &dir.path().join("sys"))
+            .map_err(|e| format!("{e:#}"))
+            .unwrap_err();
         assert!(err.starts_with("this kernel exposes no BTF ("), "{err}");
         assert!(err.ends_with(
             "kernel/btf/vmlinux is missing); sandprof needs a kernel built with \

@@ -1,23 +1,29 @@
 //! Capture: load the eBPF programs, follow the target, drain the kernel's maps.
 //!
-//! [`capture`] takes a [`TargetSpec`] and returns a [`RawCapture`]: kernel facts with
-//! executable ids and raw signature keys still in them. `crate::profile::builder` turns
-//! that into the profile file.
+//! [`resolve`] checks a [`TargetSpec`] without starting anything; [`capture`] traces the
+//! resolved target and returns a [`RawCapture`]: kernel facts with executable ids and
+//! raw signature keys still in them. [`to_profile`] turns that into the profile file.
 //!
 //! - [`arch`]: `pt_regs` layouts handed to the probe;
 //! - [`tracefs`]: tracepoint record layouts read at start;
 //! - [`spec`]: the probe's spec table, derived from `syscall-db`;
 //! - [`loader`]: privilege and kernel checks, load, attach;
 //! - [`target`]: the command, PID tree, cgroup or container to follow;
-//! - [`session`]: the event loop; [`records`]: ring-buffer records; [`binary`]: ELF facts.
+//! - [`session`]: the event loop and stopping; [`gathered`]: what it learns from records;
+//!   [`maps`]: registering tasks and draining counts; [`records`]: ring-buffer records;
+//!   [`binary`]: ELF facts;
+//! - [`to_profile`]: the raw capture as a profile.
 
 pub mod arch;
 pub mod binary;
+pub mod gathered;
 pub mod loader;
+pub mod maps;
 pub mod records;
 pub mod session;
 pub mod spec;
 pub mod target;
+pub mod to_profile;
 pub mod tracefs;
 
 use std::collections::{BTreeMap, HashMap};
@@ -25,7 +31,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use anyhow::Context as _;
+use anyhow::{bail, Context as _};
 use profiler_common::event::LOST_CAUSES;
 use profiler_common::key::{CountKey, IntSigKey, StrSigKey};
 use syscall_db::{Arch, Database};
@@ -33,7 +39,7 @@ use syscall_db::{Arch, Database};
 use crate::profile::{BinaryFormat, ExitStatus, Target};
 use loader::{CgroupFilter, Probe};
 use records::SignatureKey;
-use session::{Ending, Session};
+use session::{EarlyStop, Ending, Session, Signals};
 use spec::CapturePlan;
 use target::{GatedChild, RunAs};
 
@@ -111,105 +117,173 @@ pub struct RawCapture {
     pub str_sigs: Vec<(Box<StrSigKey>, u64)>,
     /// Lost-event counters, by `LostCause`.
     pub lost: [u64; LOST_CAUSES as usize],
+    /// Calls whose signature was not recorded (its map was full), by native syscall
+    /// number.
+    pub lost_signatures: BTreeMap<u32, u64>,
     /// Records userspace could not decode.
     pub undecodable: u64,
     /// How the command ended (command targets).
     pub exit: Option<ExitStatus>,
     /// Why the capture stopped.
     pub stopped_by: String,
+    /// Set when it stopped before the target ended on its own.
+    pub early_stop: Option<EarlyStop>,
 }
 
 /// Options of one capture.
 #[derive(Clone, Debug)]
 pub struct CaptureOptions {
-    /// What to trace.
-    pub target: TargetSpec,
     /// Stop after this long.
     pub duration: Option<Duration>,
-    /// Show a status line on a terminal.
+    /// How long a command sandprof started gets to exit, once stopped, before it is
+    /// killed.
+    pub kill_after: Duration,
+    /// Entries of each signature map.
+    pub max_signatures: u32,
+    /// Show a status line on a terminal, and say what stopping does.
     pub status_line: bool,
 }
 
-/// How a cgroup (or container) capture starts and ends: the tasks already in it, the
-/// probe's filter, and stopping once it is empty.
-fn cgroup_capture(
-    cgroup: target::Cgroup,
-    target: Target,
-) -> anyhow::Result<(
-    Ending,
-    Vec<target::ExistingTask>,
-    Option<CgroupFilter>,
-    Target,
-)> {
-    let seed = target::cgroup_tasks(&cgroup.path)?;
-    let filter = CgroupFilter {
-        id: cgroup.id,
-        level: cgroup.level,
-    };
-    Ok((Ending::CgroupEmpty(cgroup.path), seed, Some(filter), target))
+/// A target checked and found, with nothing started yet.
+#[derive(Debug)]
+pub struct ResolvedTarget {
+    /// The profile's description of it (a command's exit is filled in later).
+    pub target: Target,
+    kind: Resolved,
 }
 
-/// Traces the target until it ends, the duration elapses or a signal arrives.
-/// Returns the capture and the profile's description of the target.
-pub fn capture(options: CaptureOptions) -> anyhow::Result<(RawCapture, Target)> {
-    loader::preflight(Path::new("/proc"), Path::new("/sys"))?;
-    let arch = Arch::host().context("sandprof traces x86_64 and aarch64 hosts only")?;
-    let db = Database::get();
-    let plan = CapturePlan::build(db, arch).context("failed to derive the capture spec")?;
+#[derive(Debug)]
+enum Resolved {
+    Command {
+        program: PathBuf,
+        argv: Vec<OsString>,
+        user: Option<RunAs>,
+    },
+    Pid(u32),
+    Cgroup(target::Cgroup),
+}
 
-    let (ending, seed, filter, target) = match &options.target {
+/// Checks the target and finds what it names (the program along `PATH`, the process,
+/// the cgroup, the container's cgroup), without starting or registering anything.
+pub fn resolve(spec: &TargetSpec) -> anyhow::Result<ResolvedTarget> {
+    Ok(match spec {
         TargetSpec::Command { argv, user } => {
-            let child = GatedChild::spawn(argv, user.as_ref())?;
-            let seed = vec![target::ExistingTask {
-                tid: child.pid,
-                tgid: child.pid,
-            }];
-            let target = Target::Command {
-                argv: argv
-                    .iter()
-                    .map(|a| a.to_string_lossy().into_owned())
-                    .collect(),
-                user: user.as_ref().map(|u| u.name.clone()),
-                exit: None,
-            };
-            (Ending::CommandTree(child), seed, None, target)
+            let program = argv.first().context("no command given")?;
+            ResolvedTarget {
+                target: Target::Command {
+                    argv: argv
+                        .iter()
+                        .map(|a| a.to_string_lossy().into_owned())
+                        .collect(),
+                    user: user.as_ref().map(|u| u.name.clone()),
+                    exit: None,
+                },
+                kind: Resolved::Command {
+                    program: target::find_program(program)?,
+                    argv: argv.clone(),
+                    user: user.clone(),
+                },
+            }
         }
         TargetSpec::Pid(pid) => {
-            let seed = target::pid_tree(Path::new("/proc"), *pid)?;
-            (Ending::TaskTree, seed, None, Target::Pid { pid: *pid })
+            if *pid == std::process::id() {
+                bail!("PID {pid} is this sandprof process; give the PID of the workload");
+            }
+            if !Path::new("/proc").join(pid.to_string()).is_dir() {
+                bail!("no process with PID {pid}");
+            }
+            ResolvedTarget {
+                target: Target::Pid { pid: *pid },
+                kind: Resolved::Pid(*pid),
+            }
         }
         TargetSpec::Cgroup(path) => {
             let cgroup = target::cgroup(&target::cgroup2_root()?, path)?;
-            let target = Target::Cgroup {
-                path: cgroup.path.display().to_string(),
-            };
-            cgroup_capture(cgroup, target)?
+            ResolvedTarget {
+                target: Target::Cgroup {
+                    path: cgroup.path.display().to_string(),
+                },
+                kind: Resolved::Cgroup(cgroup),
+            }
         }
         TargetSpec::Container(id) => {
             let root = target::cgroup2_root()?;
             let (id, path) = target::find_container(&root, id)?;
             let cgroup = target::cgroup(&root, &path)?;
-            let target = Target::Container {
-                id,
-                cgroup: cgroup.path.display().to_string(),
-            };
-            cgroup_capture(cgroup, target)?
+            ResolvedTarget {
+                target: Target::Container {
+                    id,
+                    cgroup: cgroup.path.display().to_string(),
+                },
+                kind: Resolved::Cgroup(cgroup),
+            }
         }
-    };
+    })
+}
 
-    let config = loader::probe_config(arch, filter)?;
-    let probe = Probe::load(&config, plan)?;
-    let session = Session {
-        probe,
-        seed,
-        ending,
-        duration: options.duration,
-        status_line: options.status_line,
-    };
+/// Traces the target until it ends, the duration elapses or a signal arrives.
+/// Returns the capture and the profile's description of the target.
+pub fn capture(
+    resolved: ResolvedTarget,
+    options: &CaptureOptions,
+) -> anyhow::Result<(RawCapture, Target)> {
+    loader::preflight(Path::new("/proc"), Path::new("/sys"))?;
+    let arch = Arch::host().context("sandprof traces x86_64 and aarch64 hosts only")?;
+    let db = Database::get();
+    let plan = CapturePlan::build(db, arch).context("failed to derive the capture spec")?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("failed to start the event loop")?;
+    // Signals are handled from here on, so that none ends sandprof while it holds a
+    // command at its gate.
+    let signals = {
+        let _context = runtime.enter();
+        Signals::install()?
+    };
+
+    let ResolvedTarget { target, kind } = resolved;
+    // tracefs is read before the command is started, so that an error there starts
+    // nothing.
+    let filter = match &kind {
+        Resolved::Cgroup(cgroup) => Some(CgroupFilter {
+            id: cgroup.id,
+            level: cgroup.level,
+        }),
+        _ => None,
+    };
+    let config = loader::probe_config(arch, filter)?;
+    let (ending, left_running) = match kind {
+        Resolved::Command {
+            program,
+            argv,
+            user,
+        } => {
+            let child = GatedChild::spawn(&program, &argv, user.as_ref())?;
+            (Ending::CommandTree(child), String::new())
+        }
+        Resolved::Pid(pid) => (
+            Ending::TaskTree { pid },
+            format!("PID {pid} and its descendants"),
+        ),
+        Resolved::Cgroup(cgroup) => {
+            let left = match &target {
+                Target::Container { id, .. } => format!("container {id}"),
+                _ => format!("the processes of cgroup {}", cgroup.path.display()),
+            };
+            (Ending::CgroupEmpty(cgroup.path), left)
+        }
+    };
+    let probe = Probe::load(&config, plan, options.max_signatures)?;
+    let session = Session {
+        probe,
+        ending,
+        duration: options.duration,
+        kill_after: options.kill_after,
+        status_line: options.status_line,
+        signals,
+        left_running,
+    };
     let raw = runtime.block_on(session.run())?;
     let target = match target {
         Target::Command { argv, user, .. } => Target::Command {

@@ -3,6 +3,7 @@
 //! those records change between kernel versions.
 
 use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
@@ -110,11 +111,31 @@ fn parse_field(rest: &str) -> anyhow::Result<Field> {
     })
 }
 
+/// Whether this process may read tracefs where it is mounted. tracefs is mounted
+/// root-only (mode 0700) by current kernels: a process that is not uid 0 needs
+/// `CAP_DAC_READ_SEARCH` (or `CAP_DAC_OVERRIDE`) to read it. Not mounted counts as
+/// readable: mounting is tried, and reported, later.
+pub fn readable() -> bool {
+    TRACEFS_ROOTS.iter().all(|root| {
+        !matches!(
+            fs::read_dir(Path::new(root).join("events")),
+            Err(err) if err.kind() == io::ErrorKind::PermissionDenied
+        )
+    })
+}
+
 /// The mounted tracefs, mounting it if the usual directory exists but is empty.
 pub fn tracefs_root() -> anyhow::Result<PathBuf> {
     for root in TRACEFS_ROOTS {
-        if Path::new(root).join("events").is_dir() {
-            return Ok(PathBuf::from(root));
+        let events = Path::new(root).join("events");
+        match fs::metadata(&events) {
+            Ok(meta) if meta.is_dir() => return Ok(PathBuf::from(root)),
+            Err(err) if err.kind() == io::ErrorKind::PermissionDenied => bail!(
+                "cannot read tracefs at {root} ({err}): it is readable by root only; run \
+                 sandprof as root, or give it CAP_DAC_READ_SEARCH besides CAP_BPF and \
+                 CAP_PERFMON"
+            ),
+            _ => {}
         }
     }
     let root = Path::new(TRACEFS_ROOTS[0]);

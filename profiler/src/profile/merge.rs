@@ -227,6 +227,7 @@ fn add_lost(into: &mut LostCounts, from: &LostCounts) -> anyhow::Result<()> {
         ring_buffer_full,
         counts_map_full,
         signature_map_full,
+        signature_map_full_by_syscall,
         task_map_full,
         exec_unattributed,
         nr_out_of_range,
@@ -235,6 +236,13 @@ fn add_lost(into: &mut LostCounts, from: &LostCounts) -> anyhow::Result<()> {
     into.ring_buffer_full = add(into.ring_buffer_full, *ring_buffer_full)?;
     into.counts_map_full = add(into.counts_map_full, *counts_map_full)?;
     into.signature_map_full = add(into.signature_map_full, *signature_map_full)?;
+    for (syscall, calls) in signature_map_full_by_syscall {
+        let slot = into
+            .signature_map_full_by_syscall
+            .entry(syscall.clone())
+            .or_default();
+        *slot = add(*slot, *calls)?;
+    }
     into.task_map_full = add(into.task_map_full, *task_map_full)?;
     into.exec_unattributed = add(into.exec_unattributed, *exec_unattributed)?;
     into.nr_out_of_range = add(into.nr_out_of_range, *nr_out_of_range)?;

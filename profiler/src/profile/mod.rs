@@ -1,5 +1,4 @@
 //! The profile: the portable record of what a workload asked of the kernel.
-pub mod builder;
 pub mod diff;
 pub mod io;
 pub mod merge;

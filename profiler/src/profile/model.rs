@@ -41,6 +41,32 @@ pub struct SyscallProfile {
     pub lost: LostCounts,
 }
 
+impl SyscallProfile {
+    /// The profile of one capture before any fact is added: the header (schema, writer,
+    /// database, arch) and the capture's stamp, with no executable, process, row,
+    /// signature or loss. Every producer of profiles starts here, so the header is
+    /// written in one place.
+    pub fn of_capture(
+        db: &syscall_db::Database,
+        arch: Arch,
+        capture: CaptureStamp,
+    ) -> SyscallProfile {
+        SyscallProfile {
+            schema: SCHEMA.to_owned(),
+            schema_version: SCHEMA_VERSION,
+            tool: ToolStamp::current(),
+            database: DatabaseStamp::of(db),
+            arch,
+            captures: vec![capture],
+            executables: Vec::new(),
+            processes: Vec::new(),
+            syscalls: Vec::new(),
+            signatures: Vec::new(),
+            lost: LostCounts::default(),
+        }
+    }
+}
+
 /// Tool name and version.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ToolStamp {
@@ -270,9 +296,13 @@ pub struct LostCounts {
     /// Syscall returns not counted: the count map was full.
     #[serde(default)]
     pub counts_map_full: u64,
-    /// New argument signatures not recorded: a signature map was full.
+    /// Calls whose argument signature was not recorded: a signature map was full.
     #[serde(default)]
     pub signature_map_full: u64,
+    /// The same calls by syscall name, so a reader knows whose arguments are missing.
+    /// Sums to `signature_map_full` (not counted again in [`LostCounts::total`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub signature_map_full_by_syscall: BTreeMap<String, u64>,
     /// Tasks not traced: the task map was full.
     #[serde(default)]
     pub task_map_full: u64,

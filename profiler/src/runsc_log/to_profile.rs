@@ -13,8 +13,8 @@ use syscall_db::{Arch, Database, ErrnoCounts, FieldValues};
 
 use super::facts::{CallStat, LogFacts, SyscallId};
 use crate::profile::{
-    Abi, ArgSignature, BinaryFormat, CaptureStamp, DatabaseStamp, Executable, FirstUse, LostCounts,
-    SyscallProfile, SyscallStat, Target, ToolStamp, SCHEMA, SCHEMA_VERSION,
+    Abi, ArgSignature, BinaryFormat, CaptureStamp, Executable, FirstUse, LostCounts,
+    SyscallProfile, SyscallStat, Target,
 };
 
 /// Value of [`CaptureStamp::method`] for profiles made from runsc logs.
@@ -107,24 +107,19 @@ pub fn to_profile(facts: &LogFacts, db: &Database, arch: Arch, files: Vec<String
             .filter(|t| is_rfc3339(t))
             .unwrap_or_default()
     };
+    let capture = CaptureStamp {
+        hostname: String::new(),
+        kernel: facts
+            .runsc_version
+            .as_ref()
+            .map_or_else(|| "gVisor".to_owned(), |v| format!("gVisor runsc {v}")),
+        target: Target::RunscLog { files },
+        started_at: time(facts.first_time),
+        ended_at: time(facts.last_time),
+        duration_ms: 0,
+        method: METHOD.to_owned(),
+    };
     let mut profile = SyscallProfile {
-        schema: SCHEMA.to_owned(),
-        schema_version: SCHEMA_VERSION,
-        tool: ToolStamp::current(),
-        database: DatabaseStamp::of(db),
-        arch,
-        captures: vec![CaptureStamp {
-            hostname: String::new(),
-            kernel: facts
-                .runsc_version
-                .as_ref()
-                .map_or_else(|| "gVisor".to_owned(), |v| format!("gVisor runsc {v}")),
-            target: Target::RunscLog { files },
-            started_at: time(facts.first_time),
-            ended_at: time(facts.last_time),
-            duration_ms: 0,
-            method: METHOD.to_owned(),
-        }],
         executables: executables
             .iter()
             .map(|(&comm, &id)| Executable {
@@ -144,6 +139,7 @@ pub fn to_profile(facts: &LogFacts, db: &Database, arch: Arch, files: Vec<String
             counts_map_full: facts.overflow.calls,
             ..LostCounts::default()
         },
+        ..SyscallProfile::of_capture(db, arch, capture)
     };
     profile.executables.sort_by_key(|e| e.id);
     LogProfile {

@@ -155,6 +155,17 @@ fn yes_no(met: bool) -> &'static str {
 /// The results as a Markdown section.
 pub fn render(machine: &Machine, command: &str, reps: u32, results: &Results) -> String {
     let mut out = String::new();
+    render_inside(&mut out, machine, command, reps, results);
+    let startup = median(results.startup.iter().map(Duration::as_secs_f64));
+    render_whole(&mut out, results, startup);
+    let sandprof_rss = render_rss_and_counts(&mut out, results);
+    render_targets(&mut out, results, sandprof_rss);
+    out
+}
+
+/// The time per iteration inside the workload, every configuration as a multiple of
+/// untraced.
+fn render_inside(out: &mut String, machine: &Machine, command: &str, reps: u32, results: &Results) {
     let _ = writeln!(
         out,
         "Measured {} on {} ({} CPUs), Linux {}, with `{command}`: every configuration in \
@@ -205,8 +216,10 @@ pub fn render(machine: &Machine, command: &str, reps: u32, results: &Results) ->
             reduced.join(", ")
         );
     }
+}
 
-    let startup = median(results.startup.iter().map(Duration::as_secs_f64));
+/// Wall times of whole commands, sandprof's start-up and shutdown included.
+fn render_whole(out: &mut String, results: &Results, startup: f64) {
     out.push_str(
         "\nWhole commands, wall time of the invocation; sandprof's start-up and shutdown \
          included:\n\n| workload | untraced | sandprof | overhead |\n|---|--:|--:|--:|\n",
@@ -234,7 +247,10 @@ pub fn render(machine: &Machine, command: &str, reps: u32, results: &Results) ->
         REALISTIC_OVERHEAD_TARGET * 100.0,
         duration_ns(startup / REALISTIC_OVERHEAD_TARGET * 1e9)
     );
+}
 
+/// Peak RSS and the exact-count check; returns sandprof's peak RSS in MiB.
+fn render_rss_and_counts(out: &mut String, results: &Results) -> f64 {
     let workload_rss = results
         .rows
         .iter()
@@ -266,7 +282,11 @@ pub fn render(machine: &Machine, command: &str, reps: u32, results: &Results) ->
          strace leaves them out); no profile recorded a lost event.",
         results.checked_runs
     );
+    sandprof_rss
+}
 
+/// Each target with what was measured and whether it is met.
+fn render_targets(out: &mut String, results: &Results, sandprof_rss: f64) {
     let find = |kind| results.rows.iter().find(|r| r.kind == kind);
     out.push_str("\n| target | measured | met |\n|---|--:|:-:|\n");
     if let Some(row) = find(Kind::SyscallLoop) {
@@ -323,7 +343,6 @@ pub fn render(machine: &Machine, command: &str, reps: u32, results: &Results) ->
         "| tracer RSS < {RSS_TARGET_MIB:.0} MiB | ≤ {sandprof_rss:.1} MiB | {} |",
         yes_no(sandprof_rss < RSS_TARGET_MIB)
     );
-    out
 }
 
 #[cfg(test)]

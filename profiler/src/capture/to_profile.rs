@@ -1,6 +1,8 @@
-//! From a raw capture to the profile file: executable hashes become small ids, syscall
-//! and errno numbers get their names from the database, signature keys are decoded into
-//! named fields, and lost-event counters are carried over.
+//! A raw capture as a profile (mirroring `runsc_log::to_profile`): executable hashes
+//! become small ids, syscall and errno numbers get their names from the database,
+//! signature keys are decoded into named fields, and lost-event counters are carried
+//! over. The capture stage produces profiles; `profile/` only holds the model and its
+//! file I/O.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -10,11 +12,11 @@ use profiler_common::key::{
 };
 use syscall_db::{Arch, Database, ErrnoCounts, FieldValue, FieldValues};
 
-use super::model::*;
-use super::time::rfc3339;
-use crate::capture::records::{c_string, SignatureKey};
-use crate::capture::spec::PlannedField;
-use crate::capture::{FirstSeen, RawCapture};
+use super::records::{c_string, SignatureKey};
+use super::spec::PlannedField;
+use super::{FirstSeen, RawCapture};
+use crate::profile::time::rfc3339;
+use crate::profile::*;
 
 /// Where and on what the capture ran.
 #[derive(Clone, Debug)]
@@ -163,11 +165,38 @@ fn decode_fields(
 /// Builds the profile of one capture.
 pub fn build(db: &Database, raw: &RawCapture, target: Target, host: &Host) -> SyscallProfile {
     let exe_ids = ExeIds::new(raw);
-    let arch = raw.arch;
+    SyscallProfile {
+        syscalls: syscall_rows(db, raw, &exe_ids),
+        signatures: signatures(db, raw, &exe_ids),
+        processes: processes(raw, &exe_ids),
+        lost: lost_counts(db, raw),
+        executables: exe_ids.executables,
+        ..SyscallProfile::of_capture(db, raw.arch, capture_stamp(raw, target, host))
+    }
+}
 
+/// When, where and on what the capture ran.
+fn capture_stamp(raw: &RawCapture, target: Target, host: &Host) -> CaptureStamp {
+    CaptureStamp {
+        hostname: host.hostname.clone(),
+        kernel: host.kernel.clone(),
+        target,
+        started_at: rfc3339(raw.started),
+        ended_at: rfc3339(raw.ended),
+        duration_ms: raw
+            .ended
+            .duration_since(raw.started)
+            .unwrap_or_default()
+            .as_millis() as u64,
+        method: "ebpf".to_owned(),
+    }
+}
+
+/// One row per (executable, ABI, syscall), with its calls and failures by errno.
+fn syscall_rows(db: &Database, raw: &RawCapture, exe_ids: &ExeIds) -> Vec<SyscallStat> {
     let mut rows: BTreeMap<(u32, Abi, u32), SyscallStat> = BTreeMap::new();
     for (key, count) in &raw.counts {
-        let (name, number, abi) = syscall_name(db, arch, key.nr);
+        let (name, number, abi) = syscall_name(db, raw.arch, key.nr);
         let executable = exe_ids.id(key.exe);
         let row = rows
             .entry((executable, abi, number))
@@ -184,7 +213,13 @@ pub fn build(db: &Database, raw: &RawCapture, target: Target, host: &Host) -> Sy
             *row.errors.entry(errno_name(db, key.errno)).or_default() += count;
         }
     }
+    rows.into_values().collect()
+}
 
+/// The decoded signatures. Kernel keys that decode to the same fields (paths the probe
+/// folded digit by digit, which the profile folds to one `#`) become one signature, with
+/// the earliest first sighting among them.
+fn signatures(db: &Database, raw: &RawCapture, exe_ids: &ExeIds) -> Vec<ArgSignature> {
     let mut signatures: BTreeMap<(String, FieldValues), (ArgSignature, Option<FirstSeen>)> =
         BTreeMap::new();
     let int_keys = raw
@@ -205,23 +240,20 @@ pub fn build(db: &Database, raw: &RawCapture, target: Target, host: &Host) -> Sy
             SignatureKey::Int(_) => None,
         };
         let (fields, incomplete) = decode_fields(planned, &base, strs);
-        let (syscall, number, _) = syscall_name(db, arch, base.nr);
-        let first = raw.first_uses.get(&key).copied();
+        let (syscall, number, _) = syscall_name(db, raw.arch, base.nr);
         let (sig, best) = signatures
             .entry((syscall.clone(), fields.clone()))
             .or_insert_with(|| {
-                (
-                    ArgSignature {
-                        syscall,
-                        number,
-                        fields,
-                        calls: 0,
-                        errors: ErrnoCounts::new(),
-                        incomplete: Vec::new(),
-                        first: None,
-                    },
-                    None,
-                )
+                let sig = ArgSignature {
+                    syscall,
+                    number,
+                    fields,
+                    calls: 0,
+                    errors: ErrnoCounts::new(),
+                    incomplete: Vec::new(),
+                    first: None,
+                };
+                (sig, None)
             });
         sig.calls += count;
         if base.errno != 0 {
@@ -232,13 +264,13 @@ pub fn build(db: &Database, raw: &RawCapture, target: Target, host: &Host) -> Sy
                 sig.incomplete.push(item);
             }
         }
-        if let Some(first) = first {
+        if let Some(first) = raw.first_uses.get(&key) {
             if best.is_none_or(|b| first.seq < b.seq) {
-                *best = Some(first);
+                *best = Some(*first);
             }
         }
     }
-    let signatures = signatures
+    signatures
         .into_values()
         .map(|(mut sig, first)| {
             sig.first = first.map(|f| FirstUse {
@@ -248,10 +280,12 @@ pub fn build(db: &Database, raw: &RawCapture, target: Target, host: &Host) -> Sy
             });
             sig
         })
-        .collect();
+        .collect()
+}
 
-    let processes = raw
-        .processes
+/// The processes seen, with the executables each ran in order.
+fn processes(raw: &RawCapture, exe_ids: &ExeIds) -> Vec<Process> {
+    raw.processes
         .iter()
         .map(|(&pid, seen)| {
             let mut executables: Vec<u32> = seen.exes.iter().map(|&e| exe_ids.id(e)).collect();
@@ -263,41 +297,26 @@ pub fn build(db: &Database, raw: &RawCapture, target: Target, host: &Host) -> Sy
                 capture: 0,
             }
         })
-        .collect();
+        .collect()
+}
 
+/// The kernel's lost-event counters, by cause, and the records userspace could not
+/// decode.
+fn lost_counts(db: &Database, raw: &RawCapture) -> LostCounts {
     let lost = |cause: LostCause| raw.lost[cause as usize];
-    SyscallProfile {
-        schema: SCHEMA.to_owned(),
-        schema_version: SCHEMA_VERSION,
-        tool: ToolStamp::current(),
-        database: DatabaseStamp::of(db),
-        arch,
-        captures: vec![CaptureStamp {
-            hostname: host.hostname.clone(),
-            kernel: host.kernel.clone(),
-            target,
-            started_at: rfc3339(raw.started),
-            ended_at: rfc3339(raw.ended),
-            duration_ms: raw
-                .ended
-                .duration_since(raw.started)
-                .unwrap_or_default()
-                .as_millis() as u64,
-            method: "ebpf".to_owned(),
-        }],
-        executables: exe_ids.executables,
-        processes,
-        syscalls: rows.into_values().collect(),
-        signatures,
-        lost: LostCounts {
-            ring_buffer_full: lost(LostCause::RingBufFull),
-            counts_map_full: lost(LostCause::CountsFull),
-            signature_map_full: lost(LostCause::IntSigsFull) + lost(LostCause::StrSigsFull),
-            task_map_full: lost(LostCause::TasksFull),
-            exec_unattributed: lost(LostCause::ExecNameUnreadable),
-            nr_out_of_range: lost(LostCause::NrOutOfRange),
-            undecodable_records: raw.undecodable,
-        },
+    LostCounts {
+        ring_buffer_full: lost(LostCause::RingBufFull),
+        counts_map_full: lost(LostCause::CountsFull),
+        signature_map_full: lost(LostCause::IntSigsFull) + lost(LostCause::StrSigsFull),
+        signature_map_full_by_syscall: raw
+            .lost_signatures
+            .iter()
+            .map(|(&nr, &calls)| (syscall_name(db, raw.arch, nr).0, calls))
+            .collect(),
+        task_map_full: lost(LostCause::TasksFull),
+        exec_unattributed: lost(LostCause::ExecNameUnreadable),
+        nr_out_of_range: lost(LostCause::NrOutOfRange),
+        undecodable_records: raw.undecodable,
     }
 }
 
