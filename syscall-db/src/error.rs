@@ -74,6 +74,17 @@ pub struct Problem {
     pub message: String,
 }
 
+impl Problem {
+    /// A problem with `item` of data file `file`.
+    pub fn new(file: &str, item: String, message: String) -> Problem {
+        Problem {
+            file: file.to_owned(),
+            item,
+            message,
+        }
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "`{}`: {}: {}", self.file, self.item, self.message)

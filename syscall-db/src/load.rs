@@ -188,7 +188,7 @@ fn index_syscalls(path: &str, rows: &[Syscall], problems: &mut Vec<Problem>) -> 
     let mut seen: HashMap<&str, u32> = HashMap::new();
     for pair in rows.windows(2) {
         if pair[0].number >= pair[1].number {
-            problems.push(problem(
+            problems.push(Problem::new(
                 path,
                 format!("syscall `{}`", pair[1].name),
                 format!(
@@ -200,7 +200,7 @@ fn index_syscalls(path: &str, rows: &[Syscall], problems: &mut Vec<Problem>) -> 
     }
     for row in rows {
         if let Some(previous) = seen.insert(&row.name, row.number) {
-            problems.push(problem(
+            problems.push(Problem::new(
                 path,
                 format!("syscall `{}`", row.name),
                 format!("name used for both {previous} and {}", row.number),
@@ -223,14 +223,14 @@ fn complete_gvisor(
     let mut upstream: BTreeMap<u32, &crate::files::GvisorEntry> = BTreeMap::new();
     for entry in &file.syscalls {
         if upstream.insert(entry.number, entry).is_some() {
-            problems.push(problem(
+            problems.push(Problem::new(
                 &path,
                 format!("entry {}", entry.number),
                 "number listed twice".to_owned(),
             ));
         }
         if !kernel.iter().any(|s| s.number == entry.number) {
-            problems.push(problem(
+            problems.push(Problem::new(
                 &path,
                 format!("entry {} (`{}`)", entry.number, entry.name),
                 format!("no {arch} syscall has this number"),
@@ -281,7 +281,7 @@ fn gvisor_revision(files: &BTreeMap<Arch, GvisorTableFile>, problems: &mut Vec<P
     };
     for (arch, revision) in revisions {
         if revision != first {
-            problems.push(problem(
+            problems.push(Problem::new(
                 &format!("gvisor/{arch}.toml"),
                 "provenance".to_owned(),
                 format!("revision `{revision}` differs from {first_arch}'s `{first}`: regenerate both arches together"),
@@ -289,12 +289,4 @@ fn gvisor_revision(files: &BTreeMap<Arch, GvisorTableFile>, problems: &mut Vec<P
         }
     }
     first.clone()
-}
-
-pub(crate) fn problem(file: &str, item: String, message: String) -> Problem {
-    Problem {
-        file: file.to_owned(),
-        item,
-        message,
-    }
 }

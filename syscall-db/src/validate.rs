@@ -8,7 +8,6 @@ use std::collections::{BTreeMap, HashSet};
 
 use crate::database::Database;
 use crate::error::Problem;
-use crate::load::problem;
 use crate::matching::glob_is_valid;
 use crate::model::{
     Arch, ArgRule, CaptureField, Condition, FactSeverity, FieldKind, FieldNaming, Outcome,
@@ -67,7 +66,7 @@ struct Validator<'a> {
 
 impl Validator<'_> {
     fn report(&mut self, file: &str, item: String, message: String) {
-        self.problems.push(problem(file, item, message));
+        self.problems.push(Problem::new(file, item, message));
     }
 
     fn errno(&mut self, file: &str, item: &str, errno: &str) {
