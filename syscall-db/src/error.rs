@@ -37,6 +37,10 @@ pub enum Error {
         suggestions: Vec<String>,
     },
 
+    /// A gVisor release the data was not imported at.
+    #[error("the database has no gVisor {0}: resolve the release first")]
+    UnknownRelease(crate::release::Release),
+
     /// A data file could not be parsed.
     #[error("failed to parse `{file}`")]
     Parse {
@@ -52,7 +56,7 @@ pub enum Error {
     MissingFile(String),
 
     /// A data file whose path says nothing about what it holds.
-    #[error("unexpected data file `{0}` (expected database.toml, constants.toml, remediations.toml, kata.toml, captures.toml, syscalls/<arch>.toml, gvisor/<arch>.toml, gvisor/notes.toml or rules/<category>.toml)")]
+    #[error("unexpected data file `{0}` (expected database.toml, constants.toml, remediations.toml, kata.toml, captures.toml, syscalls/<arch>.toml, gvisor/<arch>.toml, gvisor/{{releases,uname,runsc_flags,proc,notes,abi}}.toml or rules/<category>.toml)")]
     UnexpectedFile(String),
 
     /// The data parsed but breaks the database's invariants.

@@ -441,7 +441,7 @@ fn outcome(o: &Outcome) -> String {
 struct ListView<'a> {
     schema: &'static str,
     database_version: &'a str,
-    gvisor_revision: &'a str,
+    gvisor_revision: String,
     arch: Arch,
     runtime: Runtime,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -562,7 +562,7 @@ fn write_list_table(view: &ListView<'_>, out: &mut dyn Write) -> io::Result<()> 
 struct InfoView<'a> {
     schema: &'static str,
     database_version: &'a str,
-    gvisor_revision: &'a str,
+    gvisor_revision: String,
     counts: Counts,
     tables: &'a [Provenance],
 }
