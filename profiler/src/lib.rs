@@ -7,6 +7,7 @@
 //! - [`analysis`]: profile × `syscall-db` → findings and verdicts;
 //! - [`report`]: findings → terminal table, Markdown, JSON;
 //! - [`runsc_log`]: runsc debug and `--strace` logs → the same findings;
+//! - [`release`]: the gVisor release a judgement is made at (named, newest, installed);
 //! - [`k8s`]: Kubernetes and node wiring, pod-spec audit, in-pod verification;
 //! - [`commands`]: the `sandprof` subcommands that wire the stages together.
 pub mod analysis;
@@ -14,5 +15,6 @@ pub mod capture;
 pub mod commands;
 pub mod k8s;
 pub mod profile;
+pub mod release;
 pub mod report;
 pub mod runsc_log;

@@ -29,6 +29,8 @@ pub struct Database {
     pub(crate) rules: Vec<ArgRule>,
     /// For each rule, the index in `provenance` of its file's table.
     pub(crate) rule_tables: Vec<usize>,
+    /// How many of `rules`, at the start, are derived from the release's /proc.
+    pub(crate) derived_rules: usize,
     pub(crate) rule_index: RuleIndex,
     /// Rules compiled for matching, per native arch, built on first use.
     pub(crate) compiled: [OnceLock<CompiledRules>; 2],
@@ -158,9 +160,16 @@ impl Database {
         &self.store.proc
     }
 
-    /// Every argument rule that holds at this release, in file order.
+    /// Every argument rule that holds at this release: the rules derived from the
+    /// release's /proc (paths it lacks), then the hand-kept ones in file order.
     pub fn rules(&self) -> &[ArgRule] {
         &self.rules
+    }
+
+    /// The hand-kept rules that hold at this release (without the rules derived from
+    /// the release's /proc), in file order.
+    pub fn hand_kept_rules(&self) -> &[ArgRule] {
+        &self.rules[self.derived_rules..]
     }
 
     /// Every argument rule of every release, in file order.

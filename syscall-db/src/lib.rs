@@ -14,6 +14,7 @@
 //! - remediations ([`Remediation`]): runsc flags, annotations, pod-spec and code changes;
 //! - Kata facts ([`KataFact`]);
 //! - the capture spec ([`Capture`]) the tracer uses to know which arguments to record.
+pub mod compare;
 mod database;
 pub mod error;
 pub mod files;

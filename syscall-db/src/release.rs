@@ -30,10 +30,10 @@ pub struct ReleaseSyntaxError {
 }
 
 impl Release {
-    /// The release of `date` (`YYYYMMDD`) numbered `number` that day.
+    /// The release of `date` (`YYYYMMDD`, in 2000 or later) numbered `number` that day.
     pub fn new(date: u32, number: u32) -> Option<Release> {
-        let (month, day) = (date / 100 % 100, date % 100);
-        ((1..=12).contains(&month) && (1..=31).contains(&day) && date >= 2000_00_00)
+        let (year, month, day) = (date / 10_000, date / 100 % 100, date % 100);
+        ((2000..=9999).contains(&year) && (1..=12).contains(&month) && (1..=31).contains(&day))
             .then_some(Release { date, number })
     }
 

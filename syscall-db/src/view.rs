@@ -95,6 +95,7 @@ pub(crate) fn build(store: Arc<Store>, release: Release) -> Database {
             rule_tables.push(table);
         }
     }
+    let derived_rules = rules.len();
     for (rule, &table) in store.rules.iter().zip(&store.rule_tables) {
         if rule.releases().contains(release) {
             rules.push(configurable_at(&store, rule, &remediations, release));
@@ -113,6 +114,7 @@ pub(crate) fn build(store: Arc<Store>, release: Release) -> Database {
         compiled: Default::default(),
         rules,
         rule_tables,
+        derived_rules,
         remediations,
         kernel,
         flags: store

@@ -7,6 +7,7 @@ pub mod k8s;
 pub mod merge;
 pub mod profile;
 pub mod recommend;
+pub mod release;
 pub mod report;
 pub mod runsc_log;
 pub mod verify;

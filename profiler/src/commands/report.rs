@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use syscall_db::{Database, Runtime};
+use syscall_db::Runtime;
 
 use crate::analysis::{self, AnalysisOptions, RunscFlags};
 use crate::profile::{io as profile_io, SyscallProfile};
@@ -55,6 +55,12 @@ pub struct ReportArgs {
     /// one needs configuration (`needs-config`).
     #[arg(long, value_enum, default_value_t = FailOn::Never)]
     pub fail_on: FailOn,
+
+    #[command(flatten)]
+    pub release: super::release::ReleaseArgs,
+
+    #[command(flatten)]
+    pub upgrade: super::release::UpgradeArgs,
 }
 
 /// Which runtimes to judge for.
@@ -90,6 +96,10 @@ pub struct ReportOptions {
     pub fail_on: FailOn,
     /// ANSI color in the table format.
     pub color: bool,
+    /// The gVisor release judged at.
+    pub release: std::sync::Arc<crate::release::JudgedRelease>,
+    /// The release to compare with (`--upgrade-to`).
+    pub upgrade_to: Option<std::sync::Arc<crate::release::JudgedRelease>>,
 }
 
 impl ReportArgs {
@@ -110,6 +120,8 @@ impl ReportArgs {
             format: self.format,
             fail_on: self.fail_on,
             color,
+            release: self.release.resolve()?.into(),
+            upgrade_to: self.upgrade.resolve()?.map(Into::into),
         })
     }
 }
@@ -121,7 +133,11 @@ pub fn report_profiles(
     opts: &ReportOptions,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
-    let report = analysis::analyze(Database::get(), profiles, &opts.analysis)?;
+    if let Some(target) = &opts.upgrade_to {
+        return super::release::report_upgrade(profiles, opts, target, out);
+    }
+    let mut report = analysis::analyze(opts.release.database(), profiles, &opts.analysis)?;
+    opts.release.annotate(&mut report);
     report::render(&report, opts.format, out, opts.color)
         .and_then(|()| out.flush())
         .context("cannot write the report")?;
