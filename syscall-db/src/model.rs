@@ -540,6 +540,10 @@ pub struct Provenance {
     /// the tagged release).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// For curated gVisor facts: the oldest release they were checked against, when not
+    /// every release. Findings resting on them at an older release say so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_from: Option<Release>,
 }
 
 /// A string with stable sort order used in maps of counts keyed by errno name.

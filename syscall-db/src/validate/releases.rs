@@ -66,6 +66,12 @@ impl Validator<'_> {
                 );
             }
         }
+        for p in &store.provenance {
+            if let Some(from) = p.checked_from {
+                let item = format!("provenance of table `{}`", p.table);
+                self.range("provenance", &item, ReleaseRange::new(Some(from), None));
+            }
+        }
         let flags = store.flags.iter().map(|f| (f.name.as_str(), f.range));
         self.disjoint("gvisor/runsc_flags.toml", "flag", flags);
         let paths = store.proc.iter().map(|p| (p.path.as_str(), p.range));

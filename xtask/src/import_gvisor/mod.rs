@@ -177,6 +177,7 @@ pub fn import(go_source: &str, revision: &str, date: &str) -> anyhow::Result<Vec
                 date: date.to_owned(),
                 maintained: "generated".to_owned(),
                 note: None,
+                checked_from: None,
             };
             Ok((arch, render(table, &provenance)))
         })

@@ -153,6 +153,7 @@ impl Histories {
                 oldest.tag,
                 newest.tag
             )),
+            checked_from: None,
         }
     }
 
