@@ -191,7 +191,13 @@ fn configurable_at(
                 .find(|&first| first > release)?;
             Some(format!("--{name} first appears in {first}"))
         })
-        .collect();
+        .fold(Vec::new(), |mut unique, sentence| {
+            // A flag and the annotation overriding it name the same flag.
+            if !unique.contains(&sentence) {
+                unique.push(sentence);
+            }
+            unique
+        });
     let mut rule = rule.clone();
     rule.note.push_str(&format!(
         " runsc {release} has none of the settings that would fix this"

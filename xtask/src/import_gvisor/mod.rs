@@ -65,6 +65,17 @@ pub struct Options {
     /// Commit date of a checked-out tree (YYYY-MM-DD); read with `git log` when omitted.
     #[arg(long, conflicts_with = "all_releases")]
     pub date: Option<String>,
+    /// With `--all-releases`: also write, for each of these releases, the facts
+    /// upstream has at it alone (read from its tag, not from the history) into
+    /// `syscall-db/tests/fixtures/releases/<release>/`, which the database's tests compare
+    /// with the history viewed at that release.
+    #[arg(
+        long,
+        requires = "all_releases",
+        value_delimiter = ',',
+        value_name = "RELEASE,..."
+    )]
+    pub fixtures: Vec<Release>,
     /// Write nothing; fail if the committed files differ from what would be written.
     /// With `--all-releases`, also prove the committed data agrees with upstream at
     /// every release.
@@ -82,11 +93,40 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
     for (path, text) in histories.render() {
         write_or_check(&data_dir().join(&path), &text, opts.check)?;
     }
+    for &release in &opts.fixtures {
+        let info = histories
+            .releases
+            .iter()
+            .find(|r| r.tag == release)
+            .ok_or_else(|| anyhow!("--fixtures names {release}, which was not read"))?;
+        let mut repo = Repo::open(&opts.gvisor_dir)?;
+        let snapshot = snapshot::read(&mut GitRevision {
+            repo: &mut repo,
+            revision: release.tag(),
+        })?;
+        let alone = Histories::build(vec![(info.clone(), snapshot)])?;
+        let dir = fixtures_dir().join(release.tag());
+        if !opts.check {
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("failed to create {}", dir.display()))?;
+        }
+        for (path, text) in alone.render() {
+            let name = path.trim_start_matches("gvisor/");
+            if name != "releases.toml" {
+                write_or_check(&dir.join(name), &text, opts.check)?;
+            }
+        }
+    }
     if opts.check && opts.all_releases {
         let checked = check::against_upstream(&data_dir(), &histories)?;
         eprintln!("{checked}");
     }
     Ok(())
+}
+
+/// `syscall-db/tests/fixtures/releases` of this workspace.
+pub fn fixtures_dir() -> PathBuf {
+    data_dir().join("../tests/fixtures/releases")
 }
 
 /// Every release of the repository from the oldest wanted, read.

@@ -147,7 +147,7 @@ impl Histories {
             paths: paths.iter().map(|p| (*p).to_owned()).collect(),
             date: newest.date.clone(),
             maintained: "generated".to_owned(),
-            note: Some(format!(
+            note: (self.releases.len() > 1).then(|| format!(
                 "history over {} releases, {} to {} (gvisor/releases.toml); each row holds from `first` to `last`, open ends meaning the oldest and the newest",
                 self.releases.len(),
                 oldest.tag,
