@@ -7,6 +7,7 @@
 //! - [`analysis`]: profile × `syscall-db` → findings and verdicts;
 //! - [`report`]: findings → terminal table, Markdown, JSON;
 //! - [`runsc_log`]: runsc debug and `--strace` logs → the same findings;
+//! - [`release`]: the gVisor release a judgement is made at (named, newest, installed);
 //! - [`k8s`]: Kubernetes and node wiring: the CRI handler, RuntimeClass, sandboxed
 //!   workloads, admission policies, and the manifest reading the stages below share;
 //! - [`audit`]: manifests → the hardening each pod lacks, and what its spec will break
@@ -32,6 +33,7 @@ pub mod commands;
 pub mod k8s;
 pub mod profile;
 pub mod recommend;
+pub mod release;
 pub mod report;
 pub mod runsc_log;
 pub mod verify;

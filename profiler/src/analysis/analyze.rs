@@ -115,7 +115,10 @@ pub fn analyze(
         schema_version: REPORT_SCHEMA_VERSION,
         tool: ToolStamp::current(),
         database: DatabaseStamp::of(db),
-        gvisor_release: None,
+        gvisor_release: opts
+            .runtimes
+            .contains(&Runtime::Gvisor)
+            .then(|| db.release().tag()),
         inputs: inputs.iter().map(|(name, _)| name.clone()).collect(),
         captures: profile.captures.clone(),
         assumed_runsc_flags: opts.runsc_flags.to_strings(),

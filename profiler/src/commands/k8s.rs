@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
-use syscall_db::Database;
 
 use super::args::RuntimeArg;
 use super::output::Output;
@@ -88,6 +87,8 @@ struct NodeOptions {
     /// Node name used in the label and taint commands.
     #[arg(long, default_value = "NODE")]
     node: String,
+    #[command(flatten)]
+    release: super::release::ReleaseArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -225,7 +226,7 @@ fn node_cmd(o: NodeOptions, out: &mut dyn io::Write) -> anyhow::Result<()> {
     let evidence = match (&o.report, o.profiles.is_empty()) {
         (Some(report), _) => Some(WorkloadEvidence::load(report)?),
         (None, false) => Some(WorkloadEvidence::from_profiles(
-            Database::get(),
+            o.release.resolve()?.database(),
             &o.profiles,
         )?),
         (None, true) => None,

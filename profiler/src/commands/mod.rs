@@ -9,6 +9,7 @@ pub mod merge;
 pub mod output;
 pub mod profile;
 pub mod recommend;
+pub mod release;
 pub mod report;
 pub mod runsc_log;
 pub mod verify;

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use syscall_db::{Database, Runtime};
+use syscall_db::Runtime;
 
 use super::output::Output;
 use crate::audit;
@@ -44,6 +44,8 @@ pub struct Options {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    #[command(flatten)]
+    pub release: super::release::ReleaseArgs,
 }
 
 /// Output formats.
@@ -59,7 +61,8 @@ pub enum Format {
 
 /// Runs the subcommand.
 pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
-    let db = Database::get();
+    let release = opts.release.resolve()?;
+    let db = release.database();
     let mut facts = WorkloadFacts::default();
     if let Some(path) = &opts.report {
         facts.add_report(WorkloadEvidence::load(path)?);

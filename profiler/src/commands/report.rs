@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use syscall_db::{Database, Runtime};
+use syscall_db::Runtime;
 
 use super::args::runsc_flags;
 use super::output::Output;
@@ -54,6 +54,12 @@ pub struct ReportArgs {
 
     #[command(flatten)]
     pub gate: Gate,
+
+    #[command(flatten)]
+    pub release: super::release::ReleaseArgs,
+
+    #[command(flatten)]
+    pub upgrade: super::release::UpgradeArgs,
 }
 
 /// Which runtimes to judge for.
@@ -89,6 +95,10 @@ pub struct ReportOptions {
     pub gate: Gate,
     /// ANSI color in the table format.
     pub color: bool,
+    /// The gVisor release judged at.
+    pub release: std::sync::Arc<crate::release::JudgedRelease>,
+    /// The release to compare with (`--upgrade-to`).
+    pub upgrade_to: Option<std::sync::Arc<crate::release::JudgedRelease>>,
 }
 
 impl ReportArgs {
@@ -103,6 +113,8 @@ impl ReportArgs {
             format: self.format,
             gate: self.gate,
             color,
+            release: self.release.resolve()?.into(),
+            upgrade_to: self.upgrade.resolve()?.map(Into::into),
         })
     }
 }
@@ -114,7 +126,11 @@ pub fn report_profiles(
     opts: &ReportOptions,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
-    let report = analysis::analyze(Database::get(), profiles, &opts.analysis)?;
+    if let Some(target) = &opts.upgrade_to {
+        return super::release::report_upgrade(profiles, opts, target, out);
+    }
+    let mut report = analysis::analyze(opts.release.database(), profiles, &opts.analysis)?;
+    opts.release.annotate(&mut report);
     report::render(&report, opts.format, out, opts.color)
         .and_then(|()| out.flush())
         .context("cannot write the report")?;

@@ -8,10 +8,12 @@
 //! Both `sandprof report` and `sandprof runsc-log` render through [`render`], and gate CI
 //! with [`Gate`] (`--fail-on`, `--allow-incomplete`).
 
+pub mod db;
 mod json;
 pub(crate) mod markdown;
 mod table;
 pub mod text;
+pub mod upgrade;
 
 use std::io::{self, Write};
 use std::process::ExitCode;

@@ -1,77 +1,60 @@
 //! The database's invariants: every reference resolves (syscalls, errnos, constants,
-//! capture fields, remediations of the same runtime), ids are unique, capture entries
-//! fit the tracer's limits, path conditions can match what the tracer keeps, and
-//! provenance is complete (every cited file is listed by its table). Each broken
-//! invariant becomes a [`Problem`] naming its file and item.
+//! capture fields, remediations of the same runtime), ids are unique (per release, for
+//! gVisor facts that change over releases), capture entries fit the tracer's limits,
+//! path conditions can match what the tracer keeps, release ranges name known
+//! releases, and provenance is complete (every cited file is listed by its table).
+//! Each broken invariant becomes a [`Problem`] naming its file and item.
 
-use std::collections::{BTreeMap, HashSet};
+mod releases;
+mod rules;
 
-use crate::database::Database;
+use std::collections::HashSet;
+
 use crate::error::Problem;
-use crate::load::problem;
-use crate::matching::glob_is_valid;
 use crate::model::{
-    Arch, ArgRule, CaptureField, Condition, FactSeverity, FieldKind, FieldNaming, Outcome,
-    Provenance, RemediationKind, Runtime, Source, Value, RULE_CATEGORIES,
+    Arch, CaptureField, FactSeverity, FieldKind, FieldNaming, Provenance, RemediationKind, Runtime,
+    Source, Value,
 };
-use crate::paths::USER_PATH_PREFIXES;
+use crate::store::Store;
 
 /// At most this many fields per captured syscall (the probe's record has 4 slots).
 pub const MAX_CAPTURE_FIELDS: usize = 4;
 /// At most this many of them strings (the probe reads at most 2 strings per call).
 pub const MAX_CAPTURE_STRINGS: usize = 2;
 
-pub(crate) fn check(
-    db: &Database,
-    rule_files: &[String],
-    notes: &BTreeMap<String, String>,
-    problems: &mut Vec<Problem>,
-) {
-    let mut v = Validator { db, problems };
+pub(crate) fn check(store: &Store, rule_files: &[String], problems: &mut Vec<Problem>) {
+    let mut v = Validator { store, problems };
     v.constants();
     v.provenance();
     v.gvisor();
-    for name in notes.keys() {
-        if !Arch::NATIVE
-            .iter()
-            .any(|&a| db.syscall_by_name(a, name).is_some())
-        {
-            v.report(
-                "gvisor/notes.toml",
-                format!("note `{name}`"),
-                "no native arch has this syscall".into(),
-            );
-        }
-    }
+    v.releases();
+    v.notes();
     v.remediations();
     v.kata();
     v.abi();
     v.captures();
-    let mut ids = HashSet::new();
-    for ((rule, file), &table) in db.rules.iter().zip(rule_files).zip(&db.rule_tables) {
+    for ((rule, file), &table) in store.rules.iter().zip(rule_files).zip(&store.rule_tables) {
         let item = format!("rule `{}`", rule.id);
-        if !ids.insert(rule.id.as_str()) {
-            v.report(file, item.clone(), "id used twice".into());
-        }
         v.rule(file, rule);
-        if let Some(provenance) = db.provenance.get(table) {
+        if let Some(provenance) = store.provenance.get(table) {
             v.sources_listed(file, &item, &rule.sources, std::slice::from_ref(provenance));
         }
     }
+    v.rule_ids(rule_files);
 }
 
 struct Validator<'a> {
-    db: &'a Database,
+    store: &'a Store,
     problems: &'a mut Vec<Problem>,
 }
 
 impl Validator<'_> {
     fn report(&mut self, file: &str, item: String, message: String) {
-        self.problems.push(problem(file, item, message));
+        self.problems.push(Problem::new(file, item, message));
     }
 
     fn errno(&mut self, file: &str, item: &str, errno: &str) {
-        if self.db.errno_number(errno).is_none() {
+        if self.store.errno_number(errno).is_none() {
             self.report(file, item.to_owned(), format!("unknown errno `{errno}`"));
         }
     }
@@ -79,10 +62,10 @@ impl Validator<'_> {
     fn syscall_exists(&mut self, file: &str, item: &str, name: &str) {
         if ![Arch::X86_64, Arch::Aarch64, Arch::I386]
             .iter()
-            .any(|&a| self.db.syscall_by_name(a, name).is_some())
+            .any(|&a| self.store.syscall_by_name(a, name).is_some())
         {
             let suggestions = crate::suggest::nearest_names(
-                self.db
+                self.store
                     .syscalls(Arch::X86_64)
                     .iter()
                     .map(|s| s.name.as_str()),
@@ -101,7 +84,7 @@ impl Validator<'_> {
 
     fn remediation_ids(&mut self, file: &str, item: &str, ids: &[String]) {
         for id in ids {
-            if self.db.remediation(id).is_none() {
+            if self.store.remediation(id).is_none() {
                 self.report(file, item.to_owned(), format!("unknown remediation `{id}`"));
             }
         }
@@ -110,7 +93,7 @@ impl Validator<'_> {
     /// Every remediation a rule or fact of `runtime` points to configures that runtime.
     fn remediation_runtimes(&mut self, file: &str, item: &str, runtime: Runtime, ids: &[String]) {
         for id in ids {
-            if let Some(r) = self.db.remediation(id) {
+            if let Some(r) = self.store.remediation(id) {
                 if r.runtime != runtime {
                     self.report(
                         file,
@@ -147,7 +130,7 @@ impl Validator<'_> {
 
     /// The provenance tables of `runtime`'s upstream project.
     fn tables_of(&self, runtime: Runtime) -> Vec<Provenance> {
-        self.db
+        self.store
             .provenance
             .iter()
             .filter(|p| p.project.to_ascii_lowercase().contains(runtime.as_str()))
@@ -157,14 +140,14 @@ impl Validator<'_> {
 
     fn constants(&mut self) {
         let file = "constants.toml";
-        if self.db.constants("errno").is_empty() {
+        if self.store.constants("errno").is_empty() {
             self.report(
                 file,
                 "group `errno`".into(),
                 "missing: errno names cannot be checked".into(),
             );
         }
-        for (group, constants) in &self.db.constants {
+        for (group, constants) in &self.store.constants {
             let mut seen: Vec<(&str, &[Arch])> = Vec::new();
             for c in constants {
                 let overlaps = seen.iter().any(|(name, arches)| {
@@ -186,7 +169,7 @@ impl Validator<'_> {
     }
 
     fn provenance(&mut self) {
-        let tables: Vec<Provenance> = self.db.provenance.clone();
+        let tables: Vec<Provenance> = self.store.provenance.clone();
         let mut names = HashSet::new();
         for p in &tables {
             let item = format!("provenance of table `{}`", p.table);
@@ -221,11 +204,15 @@ impl Validator<'_> {
     }
 
     fn gvisor(&mut self) {
-        let db = self.db;
-        for arch in Arch::NATIVE {
+        let store = self.store;
+        for (arch, timelines) in &store.gvisor {
             let file = format!("gvisor/{arch}.toml");
-            for entry in db.gvisor_table(arch) {
-                let item = format!("entry {} (`{}`)", entry.number, entry.name);
+            for span in timelines.rows.iter().flat_map(|t| &t.spans) {
+                let entry = &span.entry;
+                let item = format!(
+                    "entry {} (`{}`) for {}",
+                    entry.number, entry.name, span.range
+                );
                 match (entry.status, &entry.errno, &entry.capability) {
                     (crate::model::GvisorStatus::Unimplemented, None, _) => {
                         self.report(&file, item.clone(), "unimplemented without an errno".into());
@@ -248,12 +235,9 @@ impl Validator<'_> {
 
     fn remediations(&mut self) {
         let file = "remediations.toml";
-        let mut ids = HashSet::new();
-        for r in &self.db.remediations {
+        let store = self.store;
+        for r in &store.remediations {
             let item = format!("remediation `{}`", r.id);
-            if !ids.insert(r.id.as_str()) {
-                self.report(file, item.clone(), "id used twice".into());
-            }
             match r.kind {
                 RemediationKind::RunscFlag
                     if r.flag.as_deref().is_none_or(|f| !f.starts_with("--")) =>
@@ -286,7 +270,7 @@ impl Validator<'_> {
     fn kata(&mut self) {
         let file = "kata.toml";
         let mut ids = HashSet::new();
-        let db = self.db;
+        let db = self.store;
         for fact in &db.kata {
             let item = format!("fact `{}`", fact.id);
             if !ids.insert(fact.id.as_str()) {
@@ -326,7 +310,7 @@ impl Validator<'_> {
 
     fn abi(&mut self) {
         let file = "gvisor/abi.toml";
-        let db = self.db;
+        let db = self.store;
         let mut ids = HashSet::new();
         for fact in &db.abi {
             let item = format!("abi `{}`", fact.id);
@@ -358,7 +342,7 @@ impl Validator<'_> {
 
     fn captures(&mut self) {
         let file = "captures.toml";
-        let db = self.db;
+        let db = self.store;
         let mut seen = HashSet::new();
         for capture in &db.captures {
             let item = format!("capture `{}`", capture.syscall);
@@ -401,7 +385,7 @@ impl Validator<'_> {
     /// A field naming refers to captured fields of each of its syscalls, its `by` field
     /// has a group holding every key, and every group it selects exists.
     fn naming(&mut self, file: &str, naming: &FieldNaming) {
-        let db = self.db;
+        let db = self.store;
         let item = format!("naming of `{}` by `{}`", naming.field, naming.by);
         if naming.syscalls.is_empty() || naming.groups.is_empty() {
             self.report(file, item.clone(), "names no syscall or no group".into());
@@ -472,7 +456,7 @@ impl Validator<'_> {
             );
         }
         if let Some(group) = &field.names {
-            if self.db.constants(group).is_empty() {
+            if self.store.constants(group).is_empty() {
                 self.report(
                     file,
                     item.to_owned(),
@@ -490,7 +474,7 @@ impl Validator<'_> {
                 for name in names.split('|').map(str::trim) {
                     if !Arch::NATIVE
                         .iter()
-                        .any(|&a| self.db.resolve_constant(group, name, a).is_some())
+                        .any(|&a| self.store.resolve_constant(group, name, a).is_some())
                     {
                         self.report(
                             file,
@@ -501,187 +485,6 @@ impl Validator<'_> {
                 }
             }
             _ => {}
-        }
-    }
-
-    fn rule(&mut self, file: &str, rule: &ArgRule) {
-        let item = format!("rule `{}`", rule.id);
-        let db = self.db;
-        if rule.syscalls.is_empty() {
-            self.report(file, item.clone(), "no syscalls".into());
-        }
-        if rule.sources.is_empty() {
-            self.report(file, item.clone(), "no sources".into());
-        }
-        if rule.note.trim().is_empty() {
-            self.report(file, item.clone(), "empty note".into());
-        }
-        if !RULE_CATEGORIES.contains(&rule.category.as_str()) {
-            self.report(
-                file,
-                item.clone(),
-                format!(
-                    "unknown category `{}` (known: {})",
-                    rule.category,
-                    RULE_CATEGORIES.join(", ")
-                ),
-            );
-        }
-        match &rule.outcome {
-            Outcome::Fails { errno } => self.errno(file, &item, errno),
-            Outcome::NeedsConfig { errno } => {
-                self.errno(file, &item, errno);
-                if rule.remediations.is_empty() {
-                    self.report(
-                        file,
-                        item.clone(),
-                        "needs-config without a remediation".into(),
-                    );
-                }
-            }
-            Outcome::Works | Outcome::Ignored | Outcome::Degraded => {}
-        }
-        self.remediation_ids(file, &item, &rule.remediations);
-        self.remediation_runtimes(file, &item, rule.runtime, &rule.remediations);
-        for syscall in &rule.syscalls {
-            self.syscall_exists(file, &item, syscall);
-            let arches: Vec<Arch> = if rule.arches.is_empty() {
-                Arch::NATIVE.to_vec()
-            } else {
-                rule.arches.clone()
-            };
-            let present: Vec<Arch> = arches
-                .into_iter()
-                .filter(|&a| db.syscall_by_name(a, syscall).is_some())
-                .collect();
-            if present.is_empty() && !rule.when.is_empty() {
-                continue;
-            }
-            for (field_name, condition) in &rule.when {
-                let field = db
-                    .capture(syscall)
-                    .and_then(|c| c.fields.iter().find(|f| f.name == *field_name));
-                let Some(field) = field else {
-                    self.report(
-                        file,
-                        item.clone(),
-                        format!(
-                            "`{syscall}` has no captured field `{field_name}` (see captures.toml)"
-                        ),
-                    );
-                    continue;
-                };
-                self.condition(file, &item, syscall, field, condition, &present);
-            }
-        }
-    }
-
-    fn condition(
-        &mut self,
-        file: &str,
-        item: &str,
-        syscall: &str,
-        field: &CaptureField,
-        condition: &Condition,
-        arches: &[Arch],
-    ) {
-        let string = is_string(field.kind);
-        let values: &[Value] = match condition {
-            Condition::Eq(v) => std::slice::from_ref(v),
-            Condition::In(vs) | Condition::AnyBits(vs) => vs,
-            Condition::Prefix(_) | Condition::Glob(_) => &[],
-        };
-        let mismatch = match condition {
-            Condition::AnyBits(_) => string,
-            Condition::Prefix(_) => !string,
-            Condition::Glob(pattern) => {
-                if !glob_is_valid(pattern) {
-                    self.report(file, item.to_owned(), format!("malformed glob `{pattern}`"));
-                }
-                !string
-            }
-            Condition::Eq(_) | Condition::In(_) => false,
-        };
-        if mismatch {
-            self.report(
-                file,
-                item.to_owned(),
-                format!(
-                    "condition on `{syscall}.{}` does not fit a {:?} field",
-                    field.name, field.kind
-                ),
-            );
-            return;
-        }
-        if field.kind == FieldKind::UserPath {
-            self.path_condition(file, item, condition);
-        }
-        for value in values {
-            match (value, string) {
-                (Value::Number(n), true) => self.report(
-                    file,
-                    item.to_owned(),
-                    format!(
-                        "number {n} compared with string field `{syscall}.{}`",
-                        field.name
-                    ),
-                ),
-                (Value::Name(name), false) => {
-                    let group = field.names.as_deref();
-                    for &arch in arches {
-                        if self.db.resolve_constant(group, name, arch).is_none() {
-                            self.report(
-                                file,
-                                item.to_owned(),
-                                format!(
-                                    "`{name}` is not a {arch} constant (field `{syscall}.{}`)",
-                                    field.name
-                                ),
-                            );
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-}
-
-impl Validator<'_> {
-    /// A condition on a `user_path` field must be able to match what the tracer keeps:
-    /// a path under one of [`USER_PATH_PREFIXES`], with numbers folded to `#`.
-    fn path_condition(&mut self, file: &str, item: &str, condition: &Condition) {
-        let pattern = match condition {
-            Condition::Eq(Value::Name(p)) | Condition::Prefix(p) | Condition::Glob(p) => p,
-            Condition::In(values) => {
-                for value in values {
-                    self.path_condition(file, item, &Condition::Eq(value.clone()));
-                }
-                return;
-            }
-            Condition::Eq(Value::Number(_)) | Condition::AnyBits(_) => return,
-        };
-        if !crate::paths::is_kept_path(pattern) {
-            self.report(
-                file,
-                item.to_owned(),
-                format!(
-                    "path `{pattern}` is outside {}: the tracer keeps no such path",
-                    USER_PATH_PREFIXES.join(", ")
-                ),
-            );
-        }
-        let numeric = pattern
-            .split(['/', '{', '}', ','])
-            .any(|piece| !piece.is_empty() && piece.bytes().all(|b| b.is_ascii_digit()));
-        if numeric {
-            self.report(
-                file,
-                item.to_owned(),
-                format!(
-                    "path `{pattern}` has a numeric component: the tracer folds numbers to `#`"
-                ),
-            );
         }
     }
 }
