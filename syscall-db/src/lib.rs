@@ -9,12 +9,15 @@
 //! - argument-level rules ([`ArgRule`]), hand-kept;
 //! - remediations ([`Remediation`]): runsc flags, annotations, pod-spec and code changes;
 //! - Kata facts ([`KataFact`]);
-//! - the capture spec ([`Capture`]) the tracer uses to know which arguments to record.
+//! - the capture spec ([`Capture`]) the tracer uses to know which arguments to record;
+//! - the catalogue of runsc's own log messages ([`messages::MessageCatalogue`]), kept
+//!   apart from [`Database`] and validated against it.
 mod database;
 pub mod error;
 pub mod files;
 mod load;
 pub mod matching;
+pub mod messages;
 pub mod model;
 pub mod paths;
 mod rule_index;

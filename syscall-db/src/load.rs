@@ -114,7 +114,8 @@ fn parse_all(sources: &Sources) -> Result<Parsed, Error> {
                 let arch = arch_of(name.strip_suffix(".toml").unwrap_or(name))?;
                 syscalls.insert(arch, parse(path, &file.text)?);
             }
-            Some(("gvisor", "notes.toml" | "abi.toml")) => {}
+            // The message catalogue is loaded apart (`messages::MessageCatalogue`).
+            Some(("gvisor", "notes.toml" | "abi.toml" | "messages.toml")) => {}
             Some(("gvisor", name)) => {
                 let arch = arch_of(name.strip_suffix(".toml").unwrap_or(name))?;
                 if !Arch::NATIVE.contains(&arch) {

@@ -39,6 +39,7 @@ const EMBEDDED: &[(&str, &str)] = embed![
     "gvisor/aarch64.toml",
     "gvisor/notes.toml",
     "gvisor/abi.toml",
+    "gvisor/messages.toml",
     "rules/socket.toml",
     "rules/sockopt.toml",
     "rules/ioctl.toml",
