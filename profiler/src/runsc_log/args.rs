@@ -132,6 +132,33 @@ pub fn path(arg: &[u8]) -> Option<&[u8]> {
     Some(path)
 }
 
+/// The text of a buffer argument, `0x7f00 "text"` (escapes left as written); `None`
+/// when the argument shows no string. A string cut by `--strace-log-size` (`"abc"...`)
+/// gives what is shown.
+pub fn quoted(arg: &[u8]) -> Option<&[u8]> {
+    let open = memchr::memchr(b'"', arg)? + 1;
+    let mut escaped = false;
+    for (i, &b) in arg[open..].iter().enumerate() {
+        match (escaped, b) {
+            (true, _) => escaped = false,
+            (false, b'\\') => escaped = true,
+            (false, b'"') => return Some(&arg[open..open + i]),
+            _ => {}
+        }
+    }
+    Some(&arg[open..])
+}
+
+/// The path of a `Path` argument only (`0x7f00 /proc/self/status`): the head must be a
+/// user address, at or above the lowest address Linux maps by default (0x10000), which
+/// tells it from a file descriptor's number (`0x3 /dev/null`) and from `AT_FDCWD /`.
+pub fn user_path(arg: &[u8]) -> Option<&[u8]> {
+    let space = memchr::memchr(b' ', arg)?;
+    let address = integer(&arg[..space]).filter(|&a| a >= 0x10000)?;
+    let _ = address;
+    path(arg).filter(|p| p.first() == Some(&b'/'))
+}
+
 /// The family of a socket address argument: `0x7f00 {Family: AF_INET, …}`.
 pub fn sockaddr_family(arg: &[u8]) -> Option<&[u8]> {
     let at = memchr::memmem::find(arg, b"{Family: ")? + "{Family: ".len();
@@ -197,6 +224,16 @@ mod tests {
     }
 
     #[test]
+    fn quoted_buffers() {
+        assert_eq!(
+            quoted(br#"0x7f00 "cannot stat /proc/x: \"y\"", 0x5"#),
+            Some(&br#"cannot stat /proc/x: \"y\""#[..])
+        );
+        assert_eq!(quoted(br#"0x7f00 "cut"#), Some(&b"cut"[..]));
+        assert_eq!(quoted(b"0x7f00"), None);
+    }
+
+    #[test]
     fn paths_and_families() {
         assert_eq!(
             path(b"0x7f00 /proc/self/status"),
@@ -205,6 +242,12 @@ mod tests {
         assert_eq!(path(b"AT_FDCWD /"), Some(&b"/"[..]));
         assert_eq!(path(b"0x7f00 (error decoding path: bad address)"), None);
         assert_eq!(path(b"0x3"), None);
+        assert_eq!(
+            user_path(b"0x563d281acbb0 /proc/sys/kernel/ostype"),
+            Some(&b"/proc/sys/kernel/ostype"[..])
+        );
+        assert_eq!(user_path(b"AT_FDCWD /"), None);
+        assert_eq!(user_path(b"0x3 /etc/ld.so.cache"), None);
         assert_eq!(
             sockaddr_family(b"0x7f00 {Family: AF_NETLINK, PortID: 0, Groups: 0}"),
             Some(&b"AF_NETLINK"[..])

@@ -38,6 +38,9 @@ pub struct CaptureSpec {
     constants: FxHashMap<(String, String), u64>,
     /// Every constant by name alone; `None` when groups disagree on its value.
     by_name: FxHashMap<String, Option<u64>>,
+    /// Every syscall name of the native arches: what a strace line with no header must
+    /// name to be taken for one.
+    syscall_names: rustc_hash::FxHashSet<String>,
 }
 
 /// What one call's arguments give.
@@ -54,6 +57,10 @@ impl CaptureSpec {
     /// The spec for `arch` from the database.
     pub fn from_database(db: &Database, arch: Arch) -> Self {
         let mut spec = Self::default();
+        for native in Arch::NATIVE {
+            spec.syscall_names
+                .extend(db.syscalls(native).iter().map(|s| s.name.clone()));
+        }
         for capture in db.captures() {
             spec.add(capture);
         }
@@ -112,6 +119,24 @@ impl CaptureSpec {
                 }
             })
             .or_insert(Some(value));
+    }
+
+    /// Adds a syscall name strace lines without a header may name (tests build specs by
+    /// hand).
+    pub fn add_syscall_name(&mut self, name: &str) {
+        self.syscall_names.insert(name.to_owned());
+    }
+
+    /// Whether `name` is a syscall of a native arch.
+    pub fn is_syscall(&self, name: &str) -> bool {
+        self.syscall_names.contains(name)
+    }
+
+    /// The value of constant `name` of `group`.
+    pub fn constant(&self, group: &str, name: &str) -> Option<u64> {
+        self.constants
+            .get(&(group.to_owned(), name.to_owned()))
+            .copied()
     }
 
     /// Whether `syscall` has captured fields.
