@@ -95,21 +95,25 @@ pub fn symbols(arg: &[u8]) -> Option<Vec<Symbol<'_>>> {
     if arg.is_empty() {
         return None;
     }
-    arg.split(|&b| b == b'|')
-        .map(|part| {
-            if let Some(n) = integer(part) {
-                return Some(Symbol::Number(n));
-            }
-            let ok = !part.is_empty()
-                && part[0].is_ascii_uppercase()
-                && part
-                    .iter()
-                    .all(|&b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
-            // Checked ASCII just above.
-            ok.then(|| std::str::from_utf8(part).ok().map(Symbol::Name))
-                .flatten()
-        })
-        .collect()
+    symbol_parts(arg).collect()
+}
+
+/// The parts of a symbolic value one by one, each `None` when it is neither a name nor
+/// a number (no allocation: the capture reads one per captured integer of every line).
+pub fn symbol_parts(arg: &[u8]) -> impl Iterator<Item = Option<Symbol<'_>>> {
+    arg.split(|&b| b == b'|').map(|part| {
+        if let Some(n) = integer(part) {
+            return Some(Symbol::Number(n));
+        }
+        let ok = !part.is_empty()
+            && part[0].is_ascii_uppercase()
+            && part
+                .iter()
+                .all(|&b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+        // Checked ASCII just above.
+        ok.then(|| std::str::from_utf8(part).ok().map(Symbol::Name))
+            .flatten()
+    })
 }
 
 /// One part of a symbolic argument.

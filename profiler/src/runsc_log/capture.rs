@@ -35,7 +35,8 @@ struct Field {
 pub struct CaptureSpec {
     /// Fields per syscall, with the highest argument index they read.
     by_syscall: FxHashMap<String, (Vec<Field>, usize)>,
-    constants: FxHashMap<(String, String), u64>,
+    /// Constants by group, then name (looked up by borrowed names, without allocating).
+    constants: FxHashMap<String, FxHashMap<String, u64>>,
     /// Every constant by name alone; `None` when groups disagree on its value.
     by_name: FxHashMap<String, Option<u64>>,
     /// Every syscall name of the native arches: what a strace line with no header must
@@ -110,7 +111,9 @@ impl CaptureSpec {
     /// Adds a constant (tests).
     pub fn add_constant(&mut self, group: &str, name: &str, value: u64) {
         self.constants
-            .insert((group.to_owned(), name.to_owned()), value);
+            .entry(group.to_owned())
+            .or_default()
+            .insert(name.to_owned(), value);
         self.by_name
             .entry(name.to_owned())
             .and_modify(|v| {
@@ -134,9 +137,7 @@ impl CaptureSpec {
 
     /// The value of constant `name` of `group`.
     pub fn constant(&self, group: &str, name: &str) -> Option<u64> {
-        self.constants
-            .get(&(group.to_owned(), name.to_owned()))
-            .copied()
+        self.constants.get(group)?.get(name).copied()
     }
 
     /// Whether `syscall` has captured fields.
@@ -207,18 +208,17 @@ impl CaptureSpec {
     /// (`SOCK_RAW|SOCK_CLOEXEC`), so names it cannot resolve after one it could are
     /// those flags, and are skipped.
     fn integer(&self, group: Option<&str>, mask: u64, text: &[u8]) -> Result<u64, ()> {
-        let parts = args::symbols(text).ok_or(())?;
+        if text.is_empty() {
+            return Err(());
+        }
+        let group = group.and_then(|g| self.constants.get(g));
         let mut value = 0u64;
         let mut resolved_any = false;
-        for part in parts {
-            let resolved = match part {
+        for part in args::symbol_parts(text) {
+            let resolved = match part.ok_or(())? {
                 Symbol::Number(n) => Some(n),
                 Symbol::Name(name) => group
-                    .and_then(|g| {
-                        self.constants
-                            .get(&(g.to_owned(), name.to_owned()))
-                            .copied()
-                    })
+                    .and_then(|g| g.get(name).copied())
                     .or_else(|| self.by_name.get(name).copied().flatten()),
             };
             match resolved {

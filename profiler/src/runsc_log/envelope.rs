@@ -276,7 +276,11 @@ pub fn parse_json(line: &[u8]) -> Result<JsonRecord<'_>, JsonProblem> {
 
 fn resource_tag(resource: &Resource<'_>) -> Option<String> {
     let labels = resource.labels.as_ref()?;
-    match (&labels.pod_name, &labels.container_name, &labels.revision_name) {
+    match (
+        &labels.pod_name,
+        &labels.container_name,
+        &labels.revision_name,
+    ) {
         (Some(pod), Some(container), _) => Some(format!("{pod}/{container}")),
         (_, _, Some(revision)) => Some(revision.to_string()),
         (None, Some(container), None) => Some(container.to_string()),
@@ -387,8 +391,9 @@ mod tests {
         assert_eq!(&*env.time, b"2024-01-02T15:04:05.123456789Z");
         assert_eq!(&*env.message, b"Unsupported syscall x");
 
-        let env =
-            runsc(br#"{"log":"util.go:1] a\n\tb","level":"warning","time":"2024-01-02T15:04:05Z"}"#);
+        let env = runsc(
+            br#"{"log":"util.go:1] a\n\tb","level":"warning","time":"2024-01-02T15:04:05Z"}"#,
+        );
         assert_eq!(env.encoding, Encoding::JsonK8s);
         assert_eq!(env.level, Level::Warning);
         assert_eq!(&*env.message, b"a\n\tb");
@@ -431,7 +436,9 @@ mod tests {
         assert_eq!(&*env.message, b"application exiting with exit status 1");
         assert_eq!(&*env.time, b"2026-12-01T22:20:16Z");
         assert_eq!(
-            parse_json(br#"{"log":"panic: boom\n","stream":"stderr","time":"2026-12-01T22:20:16Z"}"#),
+            parse_json(
+                br#"{"log":"panic: boom\n","stream":"stderr","time":"2026-12-01T22:20:16Z"}"#
+            ),
             Ok(JsonRecord::Wrapped {
                 text: Cow::Owned(b"panic: boom".to_vec()),
                 shipper: "docker-json",

@@ -24,6 +24,9 @@ pub enum Outcome {
 /// Per-file state of the line reader.
 pub struct LineReader {
     file: u32,
+    /// The stream of the last line with no tag, by its runsc pid: consecutive lines are
+    /// mostly the same runsc process's.
+    last_stream: Option<(Option<u32>, u32)>,
     /// The last line with an envelope started a message whose further lines, if it has
     /// any, follow with no envelope.
     in_message: bool,
@@ -45,12 +48,23 @@ impl LineReader {
     pub fn new(file: u32) -> Self {
         Self {
             file,
+            last_stream: None,
             in_message: false,
         }
     }
 
     /// Reads one non-blank line.
     pub fn line(&mut self, builder: &mut FactsBuilder<'_>, number: u64, text: &[u8]) -> Outcome {
+        // Most lines are runsc's own text from their first byte: read them straight away.
+        if let Some(env) = envelope::parse_text(text) {
+            let place = Place {
+                number,
+                located: Located::plain(text),
+                runsc_pid: env.runsc_pid,
+            };
+            self.envelope(builder, &place, env);
+            return Outcome::Recognised(Some(Encoding::Text.as_str()));
+        }
         let located = locate(text);
         let place = Place {
             number,
@@ -81,10 +95,12 @@ impl LineReader {
     }
 
     fn located(&mut self, builder: &mut FactsBuilder<'_>, place: Place<'_>, depth: u8) -> Outcome {
-        if let Some(file) = builder.file_mut() {
-            for name in place.located.prefixes.names() {
-                if !file.prefixes.contains(&name) {
-                    file.prefixes.push(name);
+        if !place.located.prefixes.is_empty() {
+            if let Some(file) = builder.file_mut() {
+                for name in place.located.prefixes.names() {
+                    if !file.prefixes.contains(&name) {
+                        file.prefixes.push(name);
+                    }
                 }
             }
         }
@@ -119,10 +135,23 @@ impl LineReader {
         content: &[u8],
         depth: u8,
     ) -> Outcome {
+        self.json_record(builder, place, content, depth)
+    }
+
+    fn json_record(
+        &mut self,
+        builder: &mut FactsBuilder<'_>,
+        place: &Place<'_>,
+        content: &[u8],
+        depth: u8,
+    ) -> Outcome {
         match envelope::parse_json(content) {
             Ok(JsonRecord::Runsc(env)) => {
                 let encoding = env.encoding.as_str();
                 self.envelope(builder, place, env);
+                // runsc's JSON line holds its whole message: nothing after it continues
+                // it. (A shipper's wrapped lines are lines of text, and may.)
+                self.in_message = false;
                 Outcome::Recognised(Some(encoding))
             }
             // A shipper's envelope holds a line of its own; one level of it, no more.
@@ -226,10 +255,13 @@ impl LineReader {
             self.runtime(builder, kind, text, place);
             return Outcome::Recognised(None);
         }
-        if builder.detail_line(text) || self.in_message {
+        if builder.in_block() {
+            builder.detail_line(text);
             return Outcome::Recognised(None);
         }
-        if self.headerless(builder, place, text) {
+        // Text pasted without its header is read as what it is even inside a message:
+        // runsc's multi-line messages (the spec, timing tables) look like neither.
+        if self.headerless(builder, place, text) || self.in_message {
             return Outcome::Recognised(None);
         }
         Outcome::Unparsed("not a runsc log line".to_owned())
@@ -264,7 +296,12 @@ impl LineReader {
     /// Text pasted without runsc's header: a task-prefixed line (strace or message), a
     /// bare strace line, or one of runsc's messages (Cloud Run shows them behind
     /// `Container Sandbox: `).
-    fn headerless(&mut self, builder: &mut FactsBuilder<'_>, place: &Place<'_>, text: &[u8]) -> bool {
+    fn headerless(
+        &mut self,
+        builder: &mut FactsBuilder<'_>,
+        place: &Place<'_>,
+        text: &[u8],
+    ) -> bool {
         if let Some((ids, after)) = task::parse_prefix(text) {
             if let Some(line) = strace::parse(after).filter(|l| plausible(builder, l)) {
                 self.strace(builder, place, b"", ids, &line);
@@ -296,14 +333,23 @@ impl LineReader {
     }
 
     fn at(
-        &self,
+        &mut self,
         builder: &mut FactsBuilder<'_>,
         place: &Place<'_>,
         time: &[u8],
         ids: Option<TaskIds>,
         comm: &[u8],
     ) -> Where {
-        let stream = builder.stream(self.file, place.located.tag, place.runsc_pid);
+        let stream = match (place.located.tag, self.last_stream) {
+            (None, Some((pid, stream))) if pid == place.runsc_pid => stream,
+            (tag, _) => {
+                let stream = builder.stream(self.file, tag, place.runsc_pid);
+                if tag.is_none() {
+                    self.last_stream = Some((place.runsc_pid, stream));
+                }
+                stream
+            }
+        };
         Where {
             file: self.file,
             line: place.number,
@@ -332,6 +378,7 @@ fn plausible(builder: &FactsBuilder<'_>, line: &StraceLine<'_>) -> bool {
         SyscallName::Named(name) => builder.spec().is_syscall(name),
         SyscallName::Number(_) => true,
     };
-    let ended = !line.truncated || line.args.ends_with(b"...") || line.args.ends_with("…".as_bytes());
+    let ended =
+        !line.truncated || line.args.ends_with(b"...") || line.args.ends_with("…".as_bytes());
     comm_ok && name_ok && (line.outcome.is_some() || ended)
 }

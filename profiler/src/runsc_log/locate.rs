@@ -72,7 +72,8 @@ pub struct Located<'a> {
 }
 
 impl<'a> Located<'a> {
-    fn plain(content: &'a [u8]) -> Self {
+    /// `content` as it is, with nothing in front.
+    pub fn plain(content: &'a [u8]) -> Self {
         Located {
             content,
             source_line: None,
@@ -259,7 +260,10 @@ fn grep_prefix(s: &[u8]) -> Option<(Option<&[u8]>, u64, usize)> {
 
 fn trim_blanks(s: &[u8]) -> &[u8] {
     let start = skip_blanks(s);
-    let end = s.iter().rposition(|&b| b != b' ' && b != b'\t').map_or(start, |i| i + 1);
+    let end = s
+        .iter()
+        .rposition(|&b| b != b' ' && b != b'\t')
+        .map_or(start, |i| i + 1);
     &s[start..end.max(start)]
 }
 
@@ -296,8 +300,18 @@ mod tests {
         let g = GLOG.to_owned();
         let cases: [(String, Option<u64>, Option<&str>, Vec<&str>); 8] = [
             (g.clone(), None, None, vec![]),
-            (format!("   241\t{g}"), Some(241), None, vec!["line numbers"]),
-            (format!("  21579 {g}"), Some(21579), None, vec!["line numbers"]),
+            (
+                format!("   241\t{g}"),
+                Some(241),
+                None,
+                vec!["line numbers"],
+            ),
+            (
+                format!("  21579 {g}"),
+                Some(21579),
+                None,
+                vec!["line numbers"],
+            ),
             (format!("239{g}"), Some(239), None, vec!["line numbers"]),
             (format!("1234:{g}"), Some(1234), None, vec!["grep"]),
             (
@@ -349,10 +363,7 @@ mod tests {
                 vec!["timestamps", "Cloud Logging"]
             )
         );
-        assert_eq!(
-            found("    12\tpanic: boom").0,
-            "panic: boom".to_owned()
-        );
+        assert_eq!(found("    12\tpanic: boom").0, "panic: boom".to_owned());
         // Not prefixes: a task prefix, a time, a headerless strace line.
         for line in [
             "[   1:   1] sh E getpid()",

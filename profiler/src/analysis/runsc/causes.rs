@@ -29,7 +29,9 @@ use syscall_db::{GvisorStatus, Outcome, Runtime};
 
 use super::context::Context;
 use crate::analysis::dbref;
-use crate::analysis::finding::{Category, DbReference, Evidence, Finding, RemediationRef, Severity};
+use crate::analysis::finding::{
+    Category, DbReference, Evidence, Finding, RemediationRef, Severity,
+};
 use crate::runsc_log::facts::{
     is_refusal, EventKind, Suspect, SuspectKind, Termination, TerminationKind, Where,
 };
@@ -165,9 +167,9 @@ impl Context<'_> {
                 detail,
             },
             remediations: top.map(|c| c.remediations.clone()).unwrap_or_default(),
-            reference: top
-                .and_then(|c| c.reference.clone())
-                .unwrap_or_else(|| self.source_reference("runsc.termination", vec![path.to_owned()])),
+            reference: top.and_then(|c| c.reference.clone()).unwrap_or_else(|| {
+                self.source_reference("runsc.termination", vec![path.to_owned()])
+            }),
             observation: None,
         };
         (finding, top.and_then(|c| c.event))
@@ -258,14 +260,19 @@ impl Context<'_> {
                 "runsc/cli/cli.go",
             ),
             TerminationKind::GoFatal => (
-                format!("{} crashed: {}", runsc_part(&command), first_line(&t.detail)),
+                format!(
+                    "{} crashed: {}",
+                    runsc_part(&command),
+                    first_line(&t.detail)
+                ),
                 "runsc/cli/cli.go",
             ),
         }
     }
 
     fn signal_name(&self, signal: u32) -> Option<&str> {
-        self.db.constant_name("signal", u64::from(signal), self.arch)
+        self.db
+            .constant_name("signal", u64::from(signal), self.arch)
     }
 
     /// Every candidate cause of `t`, scored but not yet ranked.
@@ -341,7 +348,8 @@ impl Context<'_> {
                 continue;
             }
             let judged = entry.judged(captures);
-            let (severity, remediations) = self.message_severity(judged.effect, &entry.remediations);
+            let (severity, remediations) =
+                self.message_severity(judged.effect, &entry.remediations);
             if severity == Severity::Info {
                 continue;
             }
@@ -368,7 +376,8 @@ impl Context<'_> {
             .read(&name, s.args.as_bytes())
             .map(|captured| captured.fields)
             .unwrap_or_default();
-        let named_args = crate::analysis::args::shown_args(self.db, self.arch, &name, &fields, None);
+        let named_args =
+            crate::analysis::args::shown_args(self.db, self.arch, &name, &fields, None);
         let shown = match (&s.path, named_args.is_empty()) {
             (Some(path), _) => format!("{name}({path})"),
             (None, false) => {
@@ -387,7 +396,10 @@ impl Context<'_> {
             ),
             SuspectKind::Unfinished => (format!("the task died inside {shown}"), None),
             SuspectKind::Unsupported => (
-                format!("runsc reported {} unsupported", self.described_name(&s.syscall)),
+                format!(
+                    "runsc reported {} unsupported",
+                    self.described_name(&s.syscall)
+                ),
                 None,
             ),
         };
@@ -407,14 +419,26 @@ impl Context<'_> {
         }
         if let Some(naming) = &s.named_in_output {
             if naming.names_call {
-                c.plus(8, format!("its error output names it ({:?})", naming.text.trim()));
+                c.plus(
+                    8,
+                    format!("its error output names it ({:?})", naming.text.trim()),
+                );
             } else {
-                c.plus(3, format!("its error output reports that error ({:?})", naming.text.trim()));
+                c.plus(
+                    3,
+                    format!(
+                        "its error output reports that error ({:?})",
+                        naming.text.trim()
+                    ),
+                );
             }
         }
         self.judge_suspect(&mut c, s, &name, errno);
         if s.succeeded_later {
-            c.plus(-4, "the same call succeeded later, so the program recovered");
+            c.plus(
+                -4,
+                "the same call succeeded later, so the program recovered",
+            );
         }
         Some(c)
     }
@@ -433,13 +457,19 @@ impl Context<'_> {
         let on_path = rule.is_some() && s.path.is_some();
         match rule.map(|r| (r, &r.outcome)) {
             Some((rule, Outcome::Fails { .. } | Outcome::NeedsConfig { .. })) => {
-                c.plus(4, format!("the database marks it failing in gVisor ({})", rule.id));
+                c.plus(
+                    4,
+                    format!("the database marks it failing in gVisor ({})", rule.id),
+                );
                 c.remediations = dbref::remediation_refs(self.db, &rule.remediations);
                 c.reference = Some(dbref::rule_reference(self.db, rule));
                 c.note = Some(rule.note.clone());
             }
             Some((rule, Outcome::Degraded | Outcome::Ignored)) => {
-                c.plus(2, format!("the database marks it degraded in gVisor ({})", rule.id));
+                c.plus(
+                    2,
+                    format!("the database marks it degraded in gVisor ({})", rule.id),
+                );
                 c.remediations = dbref::remediation_refs(self.db, &rule.remediations);
                 c.reference = Some(dbref::rule_reference(self.db, rule));
                 c.note = Some(rule.note.clone());
@@ -447,7 +477,8 @@ impl Context<'_> {
             Some((rule, Outcome::Works)) if on_path && errno == Some(ENOENT) => {
                 c.reference = Some(dbref::rule_reference(self.db, rule));
                 if self.database_is_newer() {
-                    c.remediations = dbref::remediation_refs(self.db, &["runsc.upgrade".to_owned()]);
+                    c.remediations =
+                        dbref::remediation_refs(self.db, &["runsc.upgrade".to_owned()]);
                     c.note = Some(format!(
                         "The database's gVisor ({}) provides this file (rule {}); runsc{} did \
                          not, so a newer runsc may run the workload.",
@@ -463,7 +494,10 @@ impl Context<'_> {
             c.plus(2, "a normal Linux kernel provides that file");
         }
         if errno == Some(ENOSYS) && self.db.syscall_by_name(self.arch, name).is_some() {
-            c.plus(2, format!("Linux implements {name}, so it would not fail with ENOSYS there"));
+            c.plus(
+                2,
+                format!("Linux implements {name}, so it would not fail with ENOSYS there"),
+            );
         }
     }
 

@@ -49,10 +49,7 @@ impl<'a> Context<'a> {
     }
 
     pub fn file_name(&self, file: u32) -> Option<String> {
-        self.facts
-            .files
-            .get(file as usize)
-            .map(|f| f.name.clone())
+        self.facts.files.get(file as usize).map(|f| f.name.clone())
     }
 
     /// `file:line`, with the original log's line when the input printed one.
@@ -119,8 +116,8 @@ impl<'a> Context<'a> {
         remediation_ids: &[String],
     ) -> (Severity, Vec<RemediationRef>) {
         let remediations = dbref::remediation_refs(self.db, remediation_ids);
-        let configured = crate::analysis::outcome::configured_by(self.db, remediation_ids, self.flags)
-            .is_some();
+        let configured =
+            crate::analysis::outcome::configured_by(self.db, remediation_ids, self.flags).is_some();
         let severity = match effect {
             MessageEffect::Breaks => Severity::Breaks,
             MessageEffect::NeedsConfig if configured => Severity::Info,

@@ -62,7 +62,9 @@ impl Context<'_> {
             .find(|r| r.id == finding.reference.entry)
             .and_then(|r| outcome::refused_errno(&r.outcome))
             .is_some();
-        if predicts_failure && finding.evidence.errors.is_empty() && finding.severity != Severity::Info
+        if predicts_failure
+            && finding.evidence.errors.is_empty()
+            && finding.severity != Severity::Info
         {
             finding.severity = Severity::Info;
             finding.effect = format!(
@@ -149,7 +151,10 @@ impl Context<'_> {
                 // than call it working.
                 Judgement::Fine => (
                     Severity::Degraded,
-                    format!("{described} was refused by runsc{}", self.release_phrase(" ")),
+                    format!(
+                        "{described} was refused by runsc{}",
+                        self.release_phrase(" ")
+                    ),
                     format!(
                         "runsc reported this call unsupported, while the database rule {} \
                          (gVisor at {}) says it works: either a later gVisor than this log's \
@@ -295,7 +300,9 @@ pub(super) fn merge_info(findings: Vec<Finding>) -> Vec<Finding> {
         let mergeable = finding.severity == Severity::Info
             && finding.reference.entry.starts_with("gvisor.message.");
         let into = out.iter().position(|f| {
-            mergeable && f.severity == Severity::Info && f.reference.entry == finding.reference.entry
+            mergeable
+                && f.severity == Severity::Info
+                && f.reference.entry == finding.reference.entry
         });
         match into {
             Some(i) => {

@@ -8,6 +8,8 @@
 //!   a panic, a fatal error → [`Termination`], with the calls that failed in that
 //!   process shortly before (see [`super::process`]), or in the sandbox for the sandbox.
 
+use std::collections::VecDeque;
+
 use rustc_hash::FxHashMap;
 use syscall_db::messages::MessageCatalogue;
 use syscall_db::FieldValues;
@@ -40,6 +42,16 @@ const SIGNAL_REPEAT_LINES: u64 = 16;
 /// as a whole.
 const SANDBOX_SUSPECTS: usize = 8;
 
+/// A refused call or unsupported report, for failures of the sandbox as a whole.
+#[derive(Clone, Debug)]
+struct SandboxFailure {
+    name_id: u32,
+    kind: SuspectKind,
+    errno_text: Inline<40>,
+    args: Inline<160>,
+    at: Where,
+}
+
 /// Builds [`LogFacts`] line by line.
 pub struct FactsBuilder<'s> {
     spec: &'s CaptureSpec,
@@ -56,8 +68,9 @@ pub struct FactsBuilder<'s> {
     /// Streams by (file, hash of the tag, runsc pid).
     stream_index: FxHashMap<(u32, u64, u32), u32>,
     tasks: Tasks,
-    /// Per stream: the latest refused calls and unsupported reports anywhere in it.
-    sandbox: FxHashMap<u32, Vec<Suspect>>,
+    /// Per stream: the latest refused calls and unsupported reports anywhere in it,
+    /// kept fixed-size (refusals can be frequent) and made suspects only when needed.
+    sandbox: FxHashMap<u32, VecDeque<SandboxFailure>>,
     /// Index of the termination that bare stack lines are attached to.
     open_block: Option<usize>,
 }
@@ -321,7 +334,9 @@ impl<'s> FactsBuilder<'s> {
 
     /// Remembers a failed call for its process, and a refused one for its sandbox.
     fn failed(&mut self, process: u64, name_id: u32, errno: u16, line: &StraceLine<'_>, at: Where) {
-        let path = args::split(line.args).find_map(args::user_path);
+        // Paths are written `0x7f… /path`: only then split the arguments to find one.
+        let path = memchr::memmem::find(line.args, b" /")
+            .and_then(|_| args::split(line.args).find_map(args::user_path));
         let kernel_path = path.is_some_and(|p| {
             std::str::from_utf8(p).is_ok_and(|p| syscall_db::paths::kept_path(p).is_some())
         });
@@ -343,18 +358,16 @@ impl<'s> FactsBuilder<'s> {
             None => self.facts.overflow.tasks += 1,
         }
         if refusal {
-            let suspect = Suspect {
-                syscall: self.name_list[name_id as usize].clone(),
-                kind: SuspectKind::Failed(errno),
-                errno_text: String::from_utf8_lossy(line.errno_text).into_owned(),
-                args: sample(line.args),
-                path: path.map(|p| String::from_utf8_lossy(p).into_owned()),
-                at,
-                calls_after: 0,
-                named_in_output: None,
-                succeeded_later: false,
-            };
-            self.sandbox_suspect(at.stream, suspect);
+            self.sandbox_failure(
+                at.stream,
+                SandboxFailure {
+                    name_id,
+                    kind: SuspectKind::Failed(errno),
+                    errno_text: Inline::new(line.errno_text),
+                    args: Inline::new(line.args),
+                    at,
+                },
+            );
         }
     }
 
@@ -402,12 +415,12 @@ impl<'s> FactsBuilder<'s> {
         }
     }
 
-    fn sandbox_suspect(&mut self, stream: u32, suspect: Suspect) {
+    fn sandbox_failure(&mut self, stream: u32, failure: SandboxFailure) {
         let list = self.sandbox.entry(stream).or_default();
         if list.len() >= SANDBOX_SUSPECTS {
-            list.remove(0);
+            list.pop_front();
         }
-        list.push(suspect);
+        list.push_back(failure);
     }
 
     fn new_call(
@@ -502,20 +515,18 @@ impl<'s> FactsBuilder<'s> {
         let syscall = SyscallId::from_name(name);
         let key_args = key_args(&syscall, &args);
         let shown = (args.count > 0).then_some(args.values);
-        self.sandbox_suspect(
-            at.stream,
-            Suspect {
-                syscall: syscall.clone(),
-                kind: SuspectKind::Unsupported,
-                errno_text: String::new(),
-                args: format_args_shown(&args),
-                path: None,
-                at,
-                calls_after: 0,
-                named_in_output: None,
-                succeeded_later: false,
-            },
-        );
+        if let Some(name_id) = self.name_id(name) {
+            self.sandbox_failure(
+                at.stream,
+                SandboxFailure {
+                    name_id,
+                    kind: SuspectKind::Unsupported,
+                    errno_text: Inline::EMPTY,
+                    args: Inline::new(format_args_shown(&args).as_bytes()),
+                    at,
+                },
+            );
+        }
         self.count_event(
             EventKind::UnsupportedSyscall { syscall, key_args },
             text,
@@ -598,9 +609,10 @@ impl<'s> FactsBuilder<'s> {
                         (TerminationKind::ProcessExit { code, .. }, ExitStatus::Code(c)) => {
                             code == c
                         }
-                        (TerminationKind::Signal { signal, .. }, ExitStatus::Signal { signal: s, .. }) => {
-                            signal == s
-                        }
+                        (
+                            TerminationKind::Signal { signal, .. },
+                            ExitStatus::Signal { signal: s, .. },
+                        ) => signal == s,
                         _ => false,
                     }
             });
@@ -622,7 +634,24 @@ impl<'s> FactsBuilder<'s> {
     }
 
     fn sandbox_suspects(&self, stream: u32) -> Vec<Suspect> {
-        self.sandbox.get(&stream).cloned().unwrap_or_default()
+        let Some(list) = self.sandbox.get(&stream) else {
+            return Vec::new();
+        };
+        list.iter()
+            .map(|f| Suspect {
+                syscall: self.name_list[f.name_id as usize].clone(),
+                kind: f.kind,
+                errno_text: f.errno_text.to_string_lossy(),
+                args: f.args.to_string_lossy(),
+                path: args::split(f.args.as_bytes())
+                    .find_map(args::user_path)
+                    .map(|p| String::from_utf8_lossy(p).into_owned()),
+                at: f.at,
+                calls_after: 0,
+                named_in_output: None,
+                succeeded_later: false,
+            })
+            .collect()
     }
 
     /// Records a Go runtime panic or fatal error line; the lines that follow attach to

@@ -146,14 +146,9 @@ impl ProcessState {
         if self.output.len() >= RECENT_OUTPUT {
             self.output.pop_front();
         }
-        let mut lower = [0u8; 200];
-        let n = text.len().min(lower.len());
-        for (d, s) in lower.iter_mut().zip(&text[..n]) {
-            *d = s.to_ascii_lowercase();
-        }
         self.seq += 1;
         self.output.push_back(Output {
-            text: Inline::new(&lower[..n]),
+            text: Inline::new(text),
             seq: self.seq,
         });
     }
@@ -264,10 +259,12 @@ pub struct Tasks {
 impl Tasks {
     /// The state of a process, created if new; `None` when the cap is reached.
     pub fn process(&mut self, key: u64) -> Option<&mut ProcessState> {
-        if !self.processes.contains_key(&key) && self.processes.len() >= MAX_PROCESSES {
-            return None;
+        let full = self.processes.len() >= MAX_PROCESSES;
+        match self.processes.entry(key) {
+            std::collections::hash_map::Entry::Occupied(e) => Some(e.into_mut()),
+            std::collections::hash_map::Entry::Vacant(_) if full => None,
+            std::collections::hash_map::Entry::Vacant(e) => Some(e.insert(ProcessState::default())),
         }
-        Some(self.processes.entry(key).or_default())
     }
 
     /// The state of a process, if tracked.
@@ -340,7 +337,8 @@ mod tests {
         state.wrote_error_output(b"lsblk: failed to access sysfs directory: /sys/dev/block");
         fail(&mut state, 2, 2, "/etc/other", true);
         state.wrote_error_output(b": No such file or directory\\n");
-        let names = |id: u32| SyscallId::Named(if id == 1 { "access" } else { "openat" }.to_owned());
+        let names =
+            |id: u32| SyscallId::Named(if id == 1 { "access" } else { "openat" }.to_owned());
         let suspects = state.suspects(names);
         assert_eq!(
             suspects[0].named_in_output,

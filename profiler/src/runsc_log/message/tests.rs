@@ -107,11 +107,20 @@ fn catalogued_families_in_every_wording() {
     );
     assert_eq!(
         catalogued(b"ignoring unknown filesystem type \"mqueue\"", false),
-        Some(("mount.unknown-filesystem-type".to_owned(), pairs(&[("fstype", "mqueue")])))
+        Some((
+            "mount.unknown-filesystem-type".to_owned(),
+            pairs(&[("fstype", "mqueue")])
+        ))
     );
     assert_eq!(
-        catalogued(b"nvproxy: unknown control command 0x20800a2a (paramsSize=8)", true),
-        Some(("nvproxy.control-command".to_owned(), pairs(&[("cmd", "0x20800a2a"), ("size", "8")])))
+        catalogued(
+            b"nvproxy: unknown control command 0x20800a2a (paramsSize=8)",
+            true
+        ),
+        Some((
+            "nvproxy.control-command".to_owned(),
+            pairs(&[("cmd", "0x20800a2a"), ("size", "8")])
+        ))
     );
     assert_eq!(
         catalogued(b"nvproxy: handler is undefined for frontend ioctl 42 == 0x2a (argSize=16, cmd=0xc010462a)", true),
@@ -119,7 +128,10 @@ fn catalogued_families_in_every_wording() {
     );
     assert_eq!(
         catalogued(b"Error opening /etc/os-release: permission denied", false),
-        Some(("exec.entrypoint-not-loadable".to_owned(), pairs(&[("path", "/etc/os-release"), ("reason", "permission denied")])))
+        Some((
+            "exec.entrypoint-not-loadable".to_owned(),
+            pairs(&[("path", "/etc/os-release"), ("reason", "permission denied")])
+        ))
     );
     assert_eq!(catalogued(b"Some other message", false), None);
 }
@@ -267,7 +279,8 @@ fn runtime_lines_start_dumps_and_nothing_else_does() {
         b"\tx:y",
         b"[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x0]",
         b"goroutine x [running]:",
-        b"SIGNAL: x",
+        b"SIG: x",
+        b"SIGSEGV:x",
         b"hello world",
     ] {
         assert_eq!(runtime_line(not_a_start), None);

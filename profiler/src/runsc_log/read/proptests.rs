@@ -14,8 +14,7 @@ fn read_bytes(bytes: &[u8]) -> anyhow::Result<LogFacts> {
 
 /// A runsc header line first, so the file is never refused as foreign and every
 /// later line goes through the parsers.
-const HEADER: &[u8] =
-    b"I1122 15:04:05.000001       1 cli.go:276] Version release-1, go1, amd64\n";
+const HEADER: &[u8] = b"I1122 15:04:05.000001       1 cli.go:276] Version release-1, go1, amd64\n";
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]

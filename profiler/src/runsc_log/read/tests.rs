@@ -1,11 +1,13 @@
 //! The reader on small logs: accounting, terminations with their suspects, files that
 //! are not logs, and every way a line reaches the reader.
 
+use syscall_db::{Arch, Database};
+
 use super::*;
 use crate::runsc_log::facts::{SuspectKind, SyscallId, TerminationKind};
 
 fn read(text: &str) -> anyhow::Result<LogFacts> {
-    let spec = CaptureSpec::default();
+    let spec = CaptureSpec::from_database(Database::get(), Arch::X86_64);
     let mut builder = FactsBuilder::new(&spec);
     read_one(&mut builder, "t.boot.txt".to_owned(), None, text.as_bytes())?;
     Ok(builder.finish())
@@ -16,7 +18,7 @@ fn a_process_exit_carries_the_calls_that_failed_before_it() {
     let facts = read(concat!(
         "I0102 15:04:05.000001       1 strace.go:567] [   5:   5] app E socket(AF_NETLINK, SOCK_RAW, 0x4)\n",
         "I0102 15:04:05.000002       1 strace.go:605] [   5:   5] app X socket(AF_NETLINK, SOCK_RAW, 0x4) = -1 errno=93 (protocol not supported) (3us)\n",
-        "I0102 15:04:05.000003       1 strace.go:605] [   5:   5] app X openat(AT_FDCWD /, 0x7f00 /x, O_RDONLY, 0o0) = -1 errno=2 (no such file or directory) (3us)\n",
+        "I0102 15:04:05.000003       1 strace.go:605] [   5:   5] app X openat(AT_FDCWD /, 0x7f0012340000 /x, O_RDONLY, 0o0) = -1 errno=2 (no such file or directory) (3us)\n",
         "I0102 15:04:05.000004       1 strace.go:567] [   5:   5] app E exit_group(0x1)\n",
         "garbage that continues the message before it\n",
     ))
@@ -37,7 +39,12 @@ fn a_process_exit_carries_the_calls_that_failed_before_it() {
         suspects,
         vec![
             ("socket".to_owned(), SuspectKind::Failed(93), 2, None),
-            ("openat".to_owned(), SuspectKind::Failed(2), 3, Some("/x".to_owned())),
+            (
+                "openat".to_owned(),
+                SuspectKind::Failed(2),
+                3,
+                Some("/x".to_owned())
+            ),
         ]
     );
     assert_eq!(t.suspects[1].errno_text, "no such file or directory");
@@ -64,7 +71,9 @@ fn a_file_that_is_not_a_log_is_an_error_showing_what_was_tried() {
 #[test]
 fn a_tab_and_a_colon_do_not_make_a_stack_frame() {
     let err = read("\tfoo: bar\n\tpkg/x.go:12 +0x1\n").unwrap_err();
-    assert!(err.to_string().starts_with("t.boot.txt: no evidence: 2 lines"));
+    assert!(err
+        .to_string()
+        .starts_with("t.boot.txt: no evidence: 2 lines"));
 }
 
 #[test]
@@ -73,19 +82,23 @@ fn the_same_lines_in_every_pasted_form() {
     for (line, source_line, prefix) in [
         (format!("    41\t{glog}"), Some(41), Some("line numbers")),
         (format!("41:{glog}"), Some(41), Some("grep")),
-        (format!("[pod/p/c] 2026-12-01T22:20:16.046634Z {glog}"), None, Some("kubectl --prefix")),
-        (format!("2026-12-01T22:20:16Z\tsvc-1\t{glog}"), None, Some("timestamps")),
+        (
+            format!("[pod/p/c] 2026-12-01T22:20:16.046634Z {glog}"),
+            None,
+            Some("kubectl --prefix"),
+        ),
+        (
+            format!("2026-12-01T22:20:16Z\tsvc-1\t{glog}"),
+            None,
+            Some("timestamps"),
+        ),
         ("[   1:   1] sh E exit_group(0x1)".to_owned(), None, None),
     ] {
         let facts = read(&format!("{line}\n")).unwrap();
         assert_eq!(facts.files[0].recognised, 1, "{line}");
         let t = &facts.terminations[0];
         assert_eq!(t.at.source_line, source_line, "{line}");
-        assert_eq!(
-            facts.files[0].prefixes.first().copied(),
-            prefix,
-            "{line}"
-        );
+        assert_eq!(facts.files[0].prefixes.first().copied(), prefix, "{line}");
     }
 }
 
@@ -97,7 +110,12 @@ fn json_arrays_and_wrapped_lines() {
     assert_eq!((file.lines, file.recognised, file.unparsed), (7, 2, 0));
     assert_eq!(file.encodings, vec!["cloud-logging"]);
     assert_eq!(facts.terminations[0].at.line, 2);
-    assert_eq!(facts.streams[facts.terminations[0].at.stream as usize].tag.as_deref(), Some("svc-1"));
+    assert_eq!(
+        facts.streams[facts.terminations[0].at.stream as usize]
+            .tag
+            .as_deref(),
+        Some("svc-1")
+    );
     assert_eq!(facts.events.len(), 1);
     assert_eq!(facts.events[0].first.line, 6);
 }
@@ -116,7 +134,10 @@ fn interleaved_sandboxes_keep_their_processes_apart() {
         .iter()
         .map(|t| t.suspects.iter().map(|s| s.syscall.display()).collect())
         .collect();
-    assert_eq!(causes, vec![vec!["ioprio_set".to_owned()], vec!["keyctl".to_owned()]]);
+    assert_eq!(
+        causes,
+        vec![vec!["ioprio_set".to_owned()], vec!["keyctl".to_owned()]]
+    );
     assert_eq!(facts.streams.len(), 2);
 }
 
