@@ -149,9 +149,10 @@ impl LineReader {
             Ok(JsonRecord::Runsc(env)) => {
                 let encoding = env.encoding.as_str();
                 self.envelope(builder, place, env);
-                // runsc's JSON line holds its whole message: nothing after it continues
-                // it. (A shipper's wrapped lines are lines of text, and may.)
+                // runsc's JSON line holds its whole message, dump included: nothing after
+                // it continues it. (A shipper's wrapped lines are lines of text, and may.)
                 self.in_message = false;
+                builder.close_block();
                 Outcome::Recognised(Some(encoding))
             }
             // A shipper's envelope holds a line of its own; one level of it, no more.

@@ -285,7 +285,10 @@ mod tests {
 
     const GLOG: &str = "I1201 22:20:16.046634   29559 strace.go:570] [   1:   1] sysctl E brk(0x0)";
 
-    fn found(line: &str) -> (String, Option<u64>, Option<String>, Vec<&'static str>) {
+    /// What was found: the content, the line number, the tag, the prefixes' names.
+    type Found = (String, Option<u64>, Option<String>, Vec<&'static str>);
+
+    fn found(line: &str) -> Found {
         let l = locate(line.as_bytes());
         (
             String::from_utf8(l.content.to_vec()).unwrap(),
@@ -298,7 +301,8 @@ mod tests {
     #[test]
     fn every_prefix_in_front_of_a_glog_line() {
         let g = GLOG.to_owned();
-        let cases: [(String, Option<u64>, Option<&str>, Vec<&str>); 8] = [
+        type Case<'a> = (String, Option<u64>, Option<&'a str>, Vec<&'a str>);
+        let cases: [Case<'_>; 8] = [
             (g.clone(), None, None, vec![]),
             (
                 format!("   241\t{g}"),

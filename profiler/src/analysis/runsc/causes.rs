@@ -290,8 +290,12 @@ impl Context<'_> {
             c.plus(20, "the process sent the signal that killed it to itself");
             out.push(c);
         }
-        // A crash of runsc is its own cause: the calls before it did not make it.
-        if !matches!(t.kind, TerminationKind::Panic | TerminationKind::GoFatal) {
+        // A crash of runsc is its own cause: neither the calls nor the messages before
+        // it made it.
+        if matches!(t.kind, TerminationKind::Panic | TerminationKind::GoFatal) {
+            return out;
+        }
+        {
             let mut failed: Vec<Candidate> =
                 t.suspects.iter().filter_map(|s| self.suspect(s)).collect();
             failed.sort_by_key(|c| std::cmp::Reverse(c.at.order()));
@@ -371,6 +375,7 @@ impl Context<'_> {
     /// did not complain about.
     fn suspect(&self, s: &Suspect) -> Option<Candidate> {
         let name = self.name(&s.syscall);
+        let shown_name = self.described_name(&s.syscall);
         let fields = self
             .spec
             .read(&name, s.args.as_bytes())
@@ -379,15 +384,15 @@ impl Context<'_> {
         let named_args =
             crate::analysis::args::shown_args(self.db, self.arch, &name, &fields, None);
         let shown = match (&s.path, named_args.is_empty()) {
-            (Some(path), _) => format!("{name}({path})"),
+            (Some(path), _) => format!("{shown_name}({path})"),
             (None, false) => {
                 let args: Vec<String> = named_args
                     .iter()
                     .map(|a| format!("{}={}", a.name, a.symbol.as_deref().unwrap_or(&a.raw)))
                     .collect();
-                format!("{name}({})", args.join(", "))
+                format!("{shown_name}({})", args.join(", "))
             }
-            (None, true) => format!("{name}({})", short_args(&s.args)),
+            (None, true) => format!("{shown_name}({})", short_args(&s.args)),
         };
         let (what, errno) = match s.kind {
             SuspectKind::Failed(errno) => (

@@ -129,10 +129,9 @@ impl<'s> FactsBuilder<'s> {
     /// The stream of `file` a line with this tag and runsc pid belongs to.
     pub fn stream(&mut self, file: u32, tag: Option<&[u8]>, runsc_pid: Option<u32>) -> u32 {
         let hash = tag.map_or(0, |t| {
-            use std::hash::{BuildHasher as _, Hash as _, Hasher as _};
-            let mut h = rustc_hash::FxBuildHasher.build_hasher();
-            t.hash(&mut h);
-            h.finish() | 1
+            use std::hash::BuildHasher as _;
+            // Never 0, which stands for "no tag".
+            rustc_hash::FxBuildHasher.hash_one(t) | 1
         });
         let index_key = (file, hash, runsc_pid.unwrap_or(u32::MAX));
         if let Some(&id) = self.stream_index.get(&index_key) {
@@ -573,8 +572,12 @@ impl<'s> FactsBuilder<'s> {
         let self_signal = state.as_ref().and_then(|s| s.self_signal(signal));
         // runsc's signal message names no task: the process's last call does.
         let mut at = at;
-        if let Some(state) = state.as_ref().filter(|_| at.comm.is_empty()) {
-            at.comm = state.comm;
+        if at.comm.is_empty() {
+            if let Some(dying) = &unfinished {
+                at.comm = dying.at.comm;
+            } else if let Some(state) = &state {
+                at.comm = state.comm;
+            }
         }
         let mut suspects = state
             .map(|s| s.suspects(|id| self.name_list[id as usize].clone()))
