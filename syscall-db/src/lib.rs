@@ -13,7 +13,9 @@
 //! - argument-level rules ([`ArgRule`]), hand-kept, each with the releases it holds for;
 //! - remediations ([`Remediation`]): runsc flags, annotations, pod-spec and code changes;
 //! - Kata facts ([`KataFact`]);
-//! - the capture spec ([`Capture`]) the tracer uses to know which arguments to record.
+//! - the capture spec ([`Capture`]) the tracer uses to know which arguments to record;
+//! - the catalogue of runsc's own log messages ([`messages::MessageCatalogue`]), kept
+//!   apart from [`Database`] and validated against it.
 pub mod compare;
 mod database;
 pub mod error;
@@ -21,6 +23,7 @@ pub mod files;
 mod history;
 mod load;
 pub mod matching;
+pub mod messages;
 pub mod model;
 pub mod paths;
 mod release;

@@ -143,7 +143,9 @@ fn load(sources: &Sources) -> Result<Store, Error> {
 }
 
 /// The generated gVisor files, by name under `gvisor/`.
-const GVISOR_FILES: [&str; 6] = [
+// The message catalogue (`messages.toml`) is loaded apart (`messages::MessageCatalogue`).
+const GVISOR_FILES: [&str; 7] = [
+    "messages.toml",
     "notes.toml",
     "abi.toml",
     "releases.toml",

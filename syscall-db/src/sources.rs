@@ -43,6 +43,7 @@ const EMBEDDED: &[(&str, &str)] = embed![
     "gvisor/proc.toml",
     "gvisor/notes.toml",
     "gvisor/abi.toml",
+    "gvisor/messages.toml",
     "rules/socket.toml",
     "rules/sockopt.toml",
     "rules/ioctl.toml",

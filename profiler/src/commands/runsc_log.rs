@@ -1,8 +1,9 @@
 //! `sandprof runsc-log`: the post-mortem. Reads runsc debug and `--strace` logs (files,
-//! log directories, gzip, stdin; text, json or json-k8s), says which unsupported or
-//! failing calls explain the failure, the likely root cause first, and what to do,
-//! through the same analysis and renderers as `sandprof report`. `--to-profile` writes
-//! the strace lines as a profile for `report`, `merge` and `diff`.
+//! log directories, gzip, stdin; text, json or json-k8s, as pasted or exported), says
+//! what failed and its most likely cause first, which unsupported or failing calls and
+//! runsc messages explain it, and what to do, through the same renderers as `sandprof
+//! report`. `--to-profile` writes the strace lines as a profile for `report`, `merge`
+//! and `diff`. An input with nothing of runsc's in it is no evidence, never a pass.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -17,8 +18,7 @@ use crate::analysis::runsc::analyze_logs;
 use crate::analysis::RunscFlags;
 use crate::profile::io as profile_io;
 use crate::report::{self, Format, Gate};
-use crate::runsc_log::capture::CaptureSpec;
-use crate::runsc_log::{input, read_inputs};
+use crate::runsc_log::{self, input};
 
 /// Options of `sandprof runsc-log`.
 #[derive(Debug, clap::Args)]
@@ -59,59 +59,17 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
     let db = Database::get();
     let flags = runsc_flags(&opts.runsc_flags)?;
     let inputs = input::expand(&opts.paths)?;
-    let names: Vec<String> = inputs.iter().map(input::Input::name).collect();
-    let host = Arch::host()
-        .context("this machine's architecture is not one the database knows; pass --arch")?;
-    let assumed = opts.arch.unwrap_or(host);
-    let spec = CaptureSpec::from_database(db, assumed);
-    let facts = read_inputs(&inputs, &spec)?;
-    let logged = logged_arch(&facts.goarches)?;
-    let arch = match (opts.arch, logged) {
-        (Some(given), _) => given,
-        (None, Some(logged)) if logged != assumed => {
-            // Symbols were resolved with the wrong arch's constants: read again, right.
-            anyhow::ensure!(
-                !inputs.contains(&input::Input::Stdin),
-                "the logs come from {logged} but were read as {assumed}, and stdin cannot be \
-                 read twice: pass --arch {logged}"
-            );
-            return run(Options {
-                arch: Some(logged),
-                ..opts
-            });
-        }
-        (None, logged) => logged.unwrap_or(host),
-    };
-    let analysis = analyze_logs(db, &facts, arch, names, &flags)?;
+    let evidence = runsc_log::load(&inputs, db, opts.arch)?;
+    let report = analyze_logs(db, &evidence, &flags)?;
     if let Some(path) = &opts.to_profile {
         crate::atomic_file::refuse_inputs(path, &opts.paths)?;
-        profile_io::write(path, &analysis.profile.profile)?;
+        profile_io::write(path, &evidence.profile.profile)?;
     }
-    let report = &analysis.report;
     let mut out = Output::to(opts.output.as_deref(), &opts.paths)?;
     let color = out.color();
-    report::render(report, opts.format, &mut out, color)
+    report::render(&report, opts.format, &mut out, color)
         .and_then(|()| out.flush())
         .context("cannot write the report")?;
     out.finish()?;
-    Ok(opts.gate.exit_code(report))
-}
-
-/// The arch the logs' `Version` headers name (Go's `amd64`/`arm64`); an error if they
-/// name several.
-fn logged_arch(goarches: &[String]) -> anyhow::Result<Option<Arch>> {
-    let mut found: Option<Arch> = None;
-    for goarch in goarches {
-        let arch: Arch = goarch
-            .parse()
-            .with_context(|| format!("the logs name an unknown architecture {goarch:?}"))?;
-        if let Some(other) = found.filter(|&a| a != arch) {
-            anyhow::bail!(
-                "the logs come from two architectures, {other} and {arch}; read each \
-                 sandbox's logs separately"
-            );
-        }
-        found = Some(arch);
-    }
-    Ok(found)
+    Ok(opts.gate.exit_code(&report))
 }
