@@ -96,6 +96,8 @@ pub fn plan(
                 Some(existing) => {
                     let file = existing.path.display().to_string();
                     let mut doc = containerd::parse(&existing.text, &file)?;
+                    // The file's own version wins over --containerd-version: a handler in
+                    // the other layout would sit where this containerd never looks.
                     let schema = containerd::schema_of(&doc, &file)?;
                     if schema != requested {
                         notes.push(format!(
@@ -155,6 +157,8 @@ pub fn plan(
     let class = sandbox.runtime_class();
     let commands = vec![
         restart.to_owned(),
+        // Label and taint first: the RuntimeClass's scheduling gives the smoke pod a
+        // node selector for the label, so without it the pod would never schedule.
         format!("kubectl label node {node} {NODE_KEY}={class} --overwrite"),
         format!("kubectl taint node {node} {NODE_KEY}={class}:NoSchedule --overwrite"),
         format!("kubectl apply -f runtimeclass-{class}.yaml   # sandprof k8s runtimeclass"),
