@@ -161,7 +161,10 @@ fn failures_lead_with_the_call_behind_them() {
         let root_causes = report
             .findings
             .iter()
-            .filter(|f| f.category == sandprof::analysis::finding::Category::Runtime)
+            .filter(|f| {
+                f.category == sandprof::analysis::finding::Category::Runtime
+                    && f.severity == Severity::Breaks
+            })
             .count();
         assert_eq!(root_causes, 1, "{name}");
     }
@@ -317,7 +320,10 @@ fn interleaved_pods_each_get_their_cause() {
     let causes: Vec<&str> = report
         .findings
         .iter()
-        .filter(|f| f.category == sandprof::analysis::finding::Category::Runtime)
+        .filter(|f| {
+            f.category == sandprof::analysis::finding::Category::Runtime
+                && f.severity == Severity::Breaks
+        })
         .map(|f| f.title.as_str())
         .collect();
     assert_eq!(
