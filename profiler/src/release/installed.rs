@@ -127,18 +127,26 @@ fn on_path(name: &str) -> Option<PathBuf> {
 
 #[cfg(test)]
 mod tests {
-    use std::io::Write as _;
-    use std::os::unix::fs::PermissionsExt as _;
 
     use super::*;
 
     /// A script standing in for runsc that prints `output` and exits with `code`.
+    /// Writes the fake from a child process: a write descriptor held here could be
+    /// inherited by a fork of another test thread and make exec fail with ETXTBSY.
     fn fake_runsc(dir: &Path, output: &str, code: i32) -> PathBuf {
         let path = dir.join("runsc");
-        let mut file = std::fs::File::create(&path).unwrap();
-        writeln!(file, "#!/bin/sh\nprintf '%s' '{output}'\nexit {code}").unwrap();
-        drop(file);
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let script = format!("#!/bin/sh\nprintf '%s' '{output}'\nexit {code}\n");
+        let status = std::process::Command::new("sh")
+            .args([
+                "-c",
+                "printf '%s' \"$1\" > \"$2\" && chmod 755 \"$2\"",
+                "sh",
+            ])
+            .arg(&script)
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(status.success());
         path
     }
 
