@@ -20,8 +20,9 @@ fi
 # The fixtures that seed a target's corpus.
 seeds_for() {
     case "$1" in
-        parse_line) echo ../tests/fixtures/runsc/*.txt ../tests/fixtures/runsc/*.json \
-            ../tests/fixtures/runsc/sandbox-current/*.txt ;;
+        parse_line | runsc_log_forms) echo ../tests/fixtures/runsc/*.txt \
+            ../tests/fixtures/runsc/*.json ../tests/fixtures/runsc/sandbox-current/*.txt \
+            ../tests/fixtures/runsc/pasted/*.txt ../tests/fixtures/runsc/real/*/boot.txt ;;
         profile_load) echo ../tests/fixtures/profiles/*.json ;;
         manifest_read) echo ../tests/fixtures/k8s/audit/*.yaml ;;
         containerd_merge) echo ../tests/fixtures/k8s/node/*.toml ;;
@@ -34,7 +35,7 @@ export AYA_BUILD_SKIP=1
 for target in $targets; do
     mkdir -p "corpus/$target"
     for f in $(seeds_for "$target"); do
-        cp "$f" "corpus/$target/seed-$(basename "$f")"
+        cp "$f" "corpus/$target/seed-$(echo "${f#../tests/fixtures/}" | tr '/' '_')"
     done
     echo "fuzz: $target for ${seconds}s"
     cargo +nightly fuzz run "$target" --sanitizer none "corpus/$target" -- \

@@ -7,7 +7,7 @@
 //! runsc's own messages, judged by the message catalogue or, for unsupported-syscall
 //! reports, by the database ([`events`]); calls runsc refused with an errno no rule
 //! predicts ([`refusals`]); and every way the workload or runsc ended badly, with its
-//! most likely cause ranked first ([`causes`]). [`summary`] gives the verdict (never
+//! most likely cause ranked first ([`causes`], scoring failed calls in [`suspects`]). [`summary`] gives the verdict (never
 //! "compatible": a log is the evidence of one run) and the caveats.
 
 mod causes;
@@ -15,6 +15,7 @@ mod context;
 mod events;
 mod refusals;
 mod summary;
+mod suspects;
 
 use syscall_db::{Database, Runtime};
 
