@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use sandprof::analysis::finding::{Report, Severity, VerdictStatus};
 use sandprof::analysis::runsc::analyze_logs;
 use sandprof::analysis::RunscFlags;
+use sandprof::commands::runsc_log::judged_release;
 use sandprof::runsc_log::capture::CaptureSpec;
 use sandprof::runsc_log::facts::{EventKind, LogFacts, Termination};
 use sandprof::runsc_log::input;
@@ -52,10 +53,20 @@ fn facts_of(names: &[&str]) -> LogFacts {
     evidence_of(&paths).facts
 }
 
-/// The report for the fixtures `names`, with `flags` assumed.
+/// The report for the fixtures `names`, with `flags` assumed, judged as `sandprof
+/// runsc-log` judges: at the release the logs name.
 fn report_with(names: &[&str], flags: &RunscFlags) -> Report {
     let paths: Vec<PathBuf> = names.iter().map(|n| fixture(n)).collect();
-    analyze_logs(Database::get(), &evidence_of(&paths), flags).unwrap()
+    report_of_evidence(&evidence_of(&paths), flags)
+}
+
+fn report_of_evidence(evidence: &LogEvidence, flags: &RunscFlags) -> Report {
+    let db = Database::get();
+    let (judged, why) = judged_release(db, None, evidence.facts.gvisor_release.as_deref()).unwrap();
+    let mut report = analyze_logs(judged.database(), evidence, flags).unwrap();
+    judged.annotate(&mut report);
+    report.caveats.extend(why);
+    report
 }
 
 fn report_of(names: &[&str]) -> Report {

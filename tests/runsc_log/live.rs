@@ -160,7 +160,7 @@ fn installed_release() -> Option<String> {
     let out = Command::new("runsc").arg("--version").output().ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
     let version = text.lines().next()?.strip_prefix("runsc version ")?;
-    sandprof::runsc_log::release::of_version(version)
+    syscall_db::Release::parse(version).ok().map(|r| r.tag())
 }
 
 fn ready(test: &str) -> bool {
@@ -189,7 +189,7 @@ fn the_installed_runsc_is_read_whole() {
     }
     assert!(facts.strace_lines() > 0);
     assert_eq!(facts.gvisor_release, installed_release());
-    let report = analyze_logs(Database::get(), &evidence, &RunscFlags::none()).unwrap();
+    let report = report_of_evidence(&evidence, &RunscFlags::none());
     assert_eq!(report.verdicts[0].status, VerdictStatus::Breaks);
     assert_eq!(
         report.findings[0].title,
@@ -216,7 +216,7 @@ fn the_installed_runsc_running_a_workload_that_works() {
     let sandbox = Sandbox::new("true", &["true"]);
     assert_eq!(sandbox.run(), 0);
     let evidence = sandbox.evidence();
-    let report = analyze_logs(Database::get(), &evidence, &RunscFlags::none()).unwrap();
+    let report = report_of_evidence(&evidence, &RunscFlags::none());
     assert_eq!(report.verdicts[0].status, VerdictStatus::NoFailureFound);
     assert!(report.verdicts[0]
         .summary

@@ -83,8 +83,8 @@ fn failures_lead_with_the_call_behind_them() {
             "sysctl",
             "the application, sysctl (pid 1), exited with status 1 after \
              newfstatat(/proc/sys/kernel/ostype) failed with ENOENT",
-            "gvisor.proc.sys-implemented",
-            vec!["runsc.upgrade"],
+            "gvisor.proc.global-added-in-release-20260126.0",
+            vec!["runsc.upgrade", "code.ignore-missing-file", "other.kata"],
             460,
         ),
         (
@@ -107,8 +107,8 @@ fn failures_lead_with_the_call_behind_them() {
             "lsblk",
             "the application, lsblk (pid 1), exited with status 1 after \
              access(/sys/dev/block) failed with ENOENT",
-            "gvisor.sys.dirs",
-            vec!["runsc.upgrade"],
+            "gvisor.sys.other",
+            vec!["runsc.upgrade", "code.ignore-missing-file", "other.kata"],
             586,
         ),
         (
@@ -178,19 +178,19 @@ fn the_ranking_says_why() {
         report.findings[0].effect,
         format!(
             "Most likely cause, ranked first because its error output names it (\"ioprio_set \
-             failed\"); gVisor implements ioprio_set only in part; it is the last call that \
-             failed before the end: ioprio_set(0x1, 0x0, 0x6007) failed with EPERM at \
-             {DIR}/real/ionice/boot.txt:464. Other candidates: rseq(0x7f957e162060, 0x20, \
-             0x0, 0x53053053) failed with ENOSYS (gVisor implements rseq only in part; Linux \
-             implements rseq, so it would not fail with ENOSYS there; it is the second-last \
-             call that failed before the end)."
+             failed\"); gVisor release-20221219.0 requires CAP_SYS_ADMIN for it; it is the \
+             last call that failed before the end: ioprio_set(0x1, 0x0, 0x6007) failed with \
+             EPERM at {DIR}/real/ionice/boot.txt:464. Other candidates: rseq(0x7f957e162060, \
+             0x20, 0x0, 0x53053053) failed with ENOSYS (gVisor release-20221219.0 implements \
+             rseq only in part; Linux implements rseq, so it would not fail with ENOSYS there; \
+             it is the second-last call that failed before the end)."
         )
     );
     let report = report_of(&["real/keyctl"]);
     assert!(report.findings[0].effect.starts_with(
         "Most likely cause, ranked first because its error output reports that error \
-         (\"Unable to dump key: Permission denied\"); gVisor implements keyctl only in part; \
-         it is the last call that failed before the end:"
+         (\"Unable to dump key: Permission denied\"); gVisor release-20221219.0 does not \
+         implement keyctl; it is the last call that failed before the end:"
     ));
 }
 

@@ -10,13 +10,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use syscall_db::{Arch, Database};
+use syscall_db::{Arch, Database, Release, UnknownRelease};
 
 use super::args::runsc_flags;
 use super::output::Output;
 use crate::analysis::runsc::analyze_logs;
 use crate::analysis::RunscFlags;
 use crate::profile::io as profile_io;
+use crate::release::{self, JudgedRelease, ReleaseChoice};
 use crate::report::{self, Format, Gate};
 use crate::runsc_log::{self, input};
 
@@ -34,6 +35,12 @@ pub struct Options {
 
     #[command(flatten)]
     pub gate: Gate,
+
+    /// gVisor release to judge the logs at: a release, `latest` or `auto` (the runsc
+    /// installed here). Default: the release the logs' `Version` header names, the
+    /// runsc that wrote them; else the newest, and the report says so.
+    #[arg(long, value_name = "RELEASE|latest|auto")]
+    pub gvisor_release: Option<ReleaseChoice>,
 
     /// runsc flags the sandbox ran with, comma-separated (e.g. "--net-raw"); findings
     /// they configure are reported as such. May be repeated.
@@ -60,7 +67,16 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
     let flags = runsc_flags(&opts.runsc_flags)?;
     let inputs = input::expand(&opts.paths)?;
     let evidence = runsc_log::load(&inputs, db, opts.arch)?;
-    let report = analyze_logs(db, &evidence, &flags)?;
+    let (judged, why) = judged_release(
+        db,
+        opts.gvisor_release.as_ref(),
+        evidence.facts.gvisor_release.as_deref(),
+    )?;
+    let mut report = analyze_logs(judged.database(), &evidence, &flags)?;
+    judged.annotate(&mut report);
+    if let Some(why) = why {
+        report.caveats.insert(0, why);
+    }
     if let Some(path) = &opts.to_profile {
         crate::atomic_file::refuse_inputs(path, &opts.paths)?;
         profile_io::write(path, &evidence.profile.profile)?;
@@ -72,4 +88,70 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
         .context("cannot write the report")?;
     out.finish()?;
     Ok(opts.gate.exit_code(&report))
+}
+
+/// The release to judge logs at, and what the report should say about the choice when
+/// the release module does not: `--gvisor-release` when given; else the release the
+/// logs' header names (the runsc that wrote them), or the oldest the database knows when
+/// the logs' is older still (the newest, when newer); else the newest. `sandprof try`
+/// judges its run's log the same way.
+pub fn judged_release(
+    db: &Database,
+    asked: Option<&ReleaseChoice>,
+    logged: Option<&str>,
+) -> anyhow::Result<(JudgedRelease, Option<String>)> {
+    let logged = logged.and_then(|tag| Release::parse(tag).ok());
+    let context = "cannot choose the gVisor release to judge the logs at";
+    if let Some(choice) = asked {
+        let judged = release::judge_at(db, Some(choice)).context(context)?;
+        let why = logged.filter(|&l| l != judged.release()).map(|l| {
+            format!(
+                "The logs come from runsc {l}; they are judged at gVisor {} as \
+                 --gvisor-release asks.",
+                judged.release()
+            )
+        });
+        return Ok((judged, why));
+    }
+    let Some(logged) = logged else {
+        let judged = release::judge_at(db, None).context(context)?;
+        return Ok((
+            judged,
+            Some(
+                "The logs name no gVisor release (no `Version` header among the lines given)."
+                    .to_owned(),
+            ),
+        ));
+    };
+    match release::judge_at(db, Some(&ReleaseChoice::Named(logged))) {
+        Ok(judged) => {
+            let why = format!(
+                "Judged at gVisor {}, the release the logs' `Version` header names.",
+                judged.release()
+            );
+            Ok((judged, Some(why)))
+        }
+        Err(release::ReleaseError::Unknown(UnknownRelease::TooOld { .. })) => {
+            let oldest = db
+                .releases()
+                .oldest()
+                .context("the database knows no gVisor release")?;
+            let judged =
+                release::judge_at(db, Some(&ReleaseChoice::Named(oldest))).context(context)?;
+            let why = format!(
+                "The logs come from runsc {logged}, older than any release the database \
+                 knows: judged at {oldest}, the oldest it knows."
+            );
+            Ok((judged, Some(why)))
+        }
+        Err(release::ReleaseError::Unknown(UnknownRelease::TooNew { newest, .. })) => {
+            let judged = release::judge_at(db, Some(&ReleaseChoice::Latest)).context(context)?;
+            let why = format!(
+                "The logs come from runsc {logged}, newer than any release the database \
+                 knows: judged at {newest}, the newest it knows."
+            );
+            Ok((judged, Some(why)))
+        }
+        Err(e) => Err(e).context(context),
+    }
 }

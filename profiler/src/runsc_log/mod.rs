@@ -15,7 +15,7 @@
 //! - [`capture`]: which strace arguments become profile fields (the database's spec);
 //! - [`line`]: one line through all of the above; [`read`]: files, line by line;
 //! - [`facts`]: everything above, aggregated in bounded memory into [`LogFacts`];
-//! - [`release`], [`names`]: the gVisor release a log names; errno and syscall names;
+//! - [`names`]: errno and syscall names;
 //! - [`to_profile`]: the strace part of the facts as a profile;
 //! - [`load`]: the entry point: inputs → [`LogEvidence`] (facts, profile, arch), which
 //!   `sandprof runsc-log` and `sandprof try` hand the analysis.
@@ -31,7 +31,6 @@ pub mod locate;
 pub mod message;
 pub mod names;
 pub mod read;
-pub mod release;
 pub mod scan;
 pub mod strace;
 pub mod task;

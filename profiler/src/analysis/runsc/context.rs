@@ -21,6 +21,9 @@ pub(super) struct Context<'a> {
     pub catalogue: &'static MessageCatalogue,
     /// Reads captured fields out of a suspect call's logged arguments.
     pub spec: CaptureSpec,
+    /// The database at the newest release it knows, when the logs are judged at an
+    /// older one: what upgrading runsc would change.
+    pub newest: Option<Database>,
 }
 
 impl<'a> Context<'a> {
@@ -32,7 +35,30 @@ impl<'a> Context<'a> {
             flags,
             catalogue: MessageCatalogue::get(),
             spec: CaptureSpec::from_database(db, arch),
+            newest: db
+                .releases()
+                .newest()
+                .filter(|&newest| newest > db.release())
+                .and_then(|newest| db.at(newest).ok()),
         }
+    }
+
+    /// The newest release, when a call the judged release fails works there: a rule of
+    /// that release says it works, or (with no rule) its table implements the syscall
+    /// in full.
+    pub fn works_in_newest(
+        &self,
+        name: &str,
+        fields: &syscall_db::FieldValues,
+    ) -> Option<syscall_db::Release> {
+        let newest = self.newest.as_ref()?;
+        let works = match newest.best_matching_rule(Runtime::Gvisor, self.arch, name, fields) {
+            Some(rule) => rule.outcome == syscall_db::Outcome::Works,
+            None => newest
+                .gvisor(self.arch, name)
+                .is_some_and(|e| e.status == syscall_db::GvisorStatus::Full),
+        };
+        works.then(|| newest.release())
     }
 
     pub fn occurrence(&self, at: &Where) -> Occurrence {

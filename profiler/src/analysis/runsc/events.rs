@@ -271,23 +271,19 @@ impl Context<'_> {
             .map_or_else(String::new, |r| format!("{lead}{r}"))
     }
 
-    /// Whether the database's gVisor tables were read at a later date than the release
-    /// the log names: what it says gVisor supports may be newer than this runsc.
+    /// Whether the database is viewed at a later gVisor release than the one the logs
+    /// name: what it says gVisor supports may be newer than the runsc that wrote them.
     pub(super) fn database_is_newer(&self) -> bool {
-        let Some(release_date) = self
-            .facts
+        self.logged_release()
+            .is_some_and(|logged| self.db.release() > logged)
+    }
+
+    /// The release the logs' `Version` header names.
+    pub(super) fn logged_release(&self) -> Option<syscall_db::Release> {
+        self.facts
             .gvisor_release
             .as_deref()
-            .and_then(crate::runsc_log::release::date)
-        else {
-            return false;
-        };
-        let table = format!("gvisor-syscalls-{}", self.arch);
-        self.db
-            .provenance()
-            .iter()
-            .find(|p| p.table == table)
-            .is_some_and(|p| p.date > release_date)
+            .and_then(|tag| syscall_db::Release::parse(tag).ok())
     }
 }
 

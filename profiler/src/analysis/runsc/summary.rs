@@ -211,11 +211,11 @@ impl Context<'_> {
         }
         if self.database_is_newer() {
             out.push(format!(
-                "The logs come from runsc {}, older than the gVisor the database describes \
-                 ({}): where they disagree, the log is what this runsc did, and a newer runsc \
-                 may do what the database says.",
+                "The logs come from runsc {}, older than gVisor {} they are judged at: where \
+                 they disagree, the log is what this runsc did, and the later release may do \
+                 what the database says.",
                 facts.gvisor_release.as_deref().unwrap_or("?"),
-                self.db.gvisor_revision()
+                self.db.release()
             ));
         }
         out

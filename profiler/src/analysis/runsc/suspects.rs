@@ -104,11 +104,16 @@ impl Context<'_> {
             Some((rule, Outcome::Fails { .. } | Outcome::NeedsConfig { .. })) => {
                 c.plus(
                     4,
-                    format!("the database marks it failing in gVisor ({})", rule.id),
+                    format!(
+                        "the database marks it failing in gVisor {} ({})",
+                        self.db.release(),
+                        rule.id
+                    ),
                 );
                 c.remediations = dbref::remediation_refs(self.db, &rule.remediations);
                 c.reference = Some(dbref::rule_reference(self.db, rule));
                 c.note = Some(rule.note.clone());
+                self.upgrade_fixes(c, name, &fields);
             }
             Some((rule, Outcome::Degraded | Outcome::Ignored)) => {
                 c.plus(
@@ -146,23 +151,53 @@ impl Context<'_> {
         }
     }
 
+    /// A call that works in the newest release: upgrading runsc is the first
+    /// remediation.
+    fn upgrade_fixes(&self, c: &mut Candidate, name: &str, fields: &syscall_db::FieldValues) {
+        let Some(newest) = self.works_in_newest(name, fields) else {
+            return;
+        };
+        let mut upgrade = dbref::remediation_refs(self.db, &["runsc.upgrade".to_owned()]);
+        upgrade.append(&mut c.remediations);
+        c.remediations = upgrade;
+        let note = format!(" gVisor {newest}, the newest release the database knows, supports it.");
+        match &mut c.note {
+            Some(text) => text.push_str(&note),
+            None => c.note = Some(note.trim_start().to_owned()),
+        }
+    }
+
     fn judge_by_table(&self, c: &mut Candidate, name: &str, errno: Option<u16>) {
         let Some(entry) = self.db.gvisor(self.arch, name) else {
             return;
         };
         match entry.status {
             GvisorStatus::Unimplemented => {
-                c.plus(4, format!("gVisor does not implement {name}"));
+                c.plus(
+                    4,
+                    format!("gVisor {} does not implement {name}", self.db.release()),
+                );
                 c.reference = Some(dbref::gvisor_reference(self.db, self.arch, entry));
+                self.upgrade_fixes(c, name, &syscall_db::FieldValues::new());
             }
             GvisorStatus::Partial => {
-                c.plus(2, format!("gVisor implements {name} only in part"));
+                c.plus(
+                    2,
+                    format!(
+                        "gVisor {} implements {name} only in part",
+                        self.db.release()
+                    ),
+                );
                 c.reference = Some(dbref::gvisor_reference(self.db, self.arch, entry));
             }
             GvisorStatus::NeedsCapability if errno == Some(EPERM) => {
                 let capability = entry.capability.as_deref().unwrap_or("a capability");
-                c.plus(2, format!("gVisor requires {capability} for it"));
+                c.plus(
+                    2,
+                    format!("gVisor {} requires {capability} for it", self.db.release()),
+                );
                 c.reference = Some(dbref::gvisor_reference(self.db, self.arch, entry));
+                self.upgrade_fixes(c, name, &syscall_db::FieldValues::new());
             }
             GvisorStatus::Full if errno == Some(ENOSYS) && self.database_is_newer() => {
                 c.remediations = dbref::remediation_refs(self.db, &["runsc.upgrade".to_owned()]);

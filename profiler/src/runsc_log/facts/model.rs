@@ -381,7 +381,7 @@ pub struct LogFacts {
     /// runsc's version, from the first `Version` header, as written.
     pub runsc_version: Option<String>,
     /// The gVisor release that version is (`release-20221219.0`, also for Debian's
-    /// `0.0~20221219.0`), when it names one.
+    /// `0.0~20221219.0`; `syscall_db::Release`'s tag), when it names one.
     pub gvisor_release: Option<String>,
     /// Go architecture names from the headers (`amd64`, `arm64`).
     pub goarches: Vec<String>,

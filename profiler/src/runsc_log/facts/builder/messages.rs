@@ -12,10 +12,10 @@ use super::{
     FactsBuilder, SandboxFailure, MAX_DETAIL_LINES, MAX_EVENT_STATS, MAX_TERMINATIONS,
     SIGNAL_REPEAT_LINES,
 };
+use crate::runsc_log::args;
 use crate::runsc_log::message::{ExitScope, ExitStatus, Message, ShownArgs};
 use crate::runsc_log::strace::SyscallName;
 use crate::runsc_log::task::TaskIds;
-use crate::runsc_log::{args, release};
 
 impl FactsBuilder<'_> {
     /// Records a runsc message. `ids` is the task prefix, if the message had one;
@@ -55,7 +55,8 @@ impl FactsBuilder<'_> {
             Message::Version { version, goarch } => {
                 if self.facts.runsc_version.is_none() {
                     let version = String::from_utf8_lossy(version).into_owned();
-                    self.facts.gvisor_release = release::of_version(&version);
+                    self.facts.gvisor_release =
+                        syscall_db::Release::parse(&version).ok().map(|r| r.tag());
                     self.facts.runsc_version = Some(version);
                 }
                 if let Some(goarch) = goarch {
