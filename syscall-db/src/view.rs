@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::database::Database;
+use crate::error::Error;
 use crate::history::ProcPath;
 use crate::model::{
     ArgRule, Condition, GvisorSyscall, Outcome, Remediation, RemediationKind, Runtime, Source,
@@ -39,6 +40,18 @@ const SELF_DIRS: &str = "{self,thread-self,#,self/task/#,#/task/#}";
 /// `/proc/net` is a link to `self/net`: per-process network paths are reached through
 /// it too.
 const NET_ALIAS: (&str, &str) = ("/proc/#/net", "/proc/net");
+
+impl Database {
+    /// The same data viewed at `release`, which must be one of [`Database::releases`]
+    /// (resolve what a user names with [`Releases::resolve`](crate::Releases::resolve)
+    /// first).
+    pub fn at(&self, release: Release) -> Result<Database, Error> {
+        if !self.store.releases.contains(release) {
+            return Err(Error::UnknownRelease(release));
+        }
+        Ok(build(Arc::clone(&self.store), release))
+    }
+}
 
 /// The store viewed at `release`, which the store's releases include.
 pub(crate) fn build(store: Arc<Store>, release: Release) -> Database {
