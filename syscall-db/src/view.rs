@@ -212,9 +212,10 @@ fn configurable_at(
             unique
         });
     let mut rule = rule.clone();
-    rule.note.push_str(&format!(
-        " runsc {release} has none of the settings that would fix this"
-    ));
+    // The sentence does not name the release, so the same rule at two releases that
+    // both lack the setting reads the same (`db diff` shows no change).
+    rule.note
+        .push_str(" This release of runsc has none of the settings that would fix this");
     if later.is_empty() {
         rule.note.push('.');
     } else {

@@ -350,7 +350,7 @@ fn needs_config_without_the_flag_in_the_release_fails() {
     );
     assert!(
         note.ends_with(
-            " runsc release-20260622.0 has none of the settings that would fix this \
+            " This release of runsc has none of the settings that would fix this \
              (--mount-cgroup-v2 first appears in release-20260706.0)."
         ),
         "{note}"
