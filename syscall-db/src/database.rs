@@ -1,7 +1,8 @@
 //! [`Database`]: the data viewed at one gVisor release, and every query the rest of
 //! sandprof makes. Queries about gVisor (its syscall table, rules, remediations, kernel,
 //! flags, /proc) answer for that release; the rest (syscall numbers, constants, Kata)
-//! does not depend on it. [`Database::at`] views the same data at another release.
+//! does not depend on it. [`Database::at`] (in `view`) views the same data at another
+//! release; [`Database::get`] and [`Database::from_sources`] (in `load`) build one.
 
 use std::sync::{Arc, OnceLock};
 
@@ -44,15 +45,6 @@ pub struct Database {
 }
 
 impl Database {
-    /// The same data viewed at `release`, which must be one of [`Database::releases`]
-    /// (resolve what a user names with [`Releases::resolve`] first).
-    pub fn at(&self, release: Release) -> Result<Database, Error> {
-        if !self.store.releases.contains(release) {
-            return Err(Error::UnknownRelease(release));
-        }
-        Ok(crate::view::build(Arc::clone(&self.store), release))
-    }
-
     /// Version of the data set, e.g. `2026.11.0`.
     pub fn version(&self) -> &str {
         &self.store.version

@@ -9,7 +9,7 @@ use crate::model::{
     AbiFact, ArgRule, Capture, Constant, FieldNaming, GvisorStatus, KataFact, Provenance,
     Remediation, Syscall,
 };
-use crate::release::{Release, ReleaseInfo};
+use crate::release::{Release, ReleaseInfo, ReleaseRange};
 
 /// `database.toml`: the data set's own version.
 #[derive(Debug, Deserialize)]
@@ -200,7 +200,30 @@ pub struct ProcPathRow {
 pub(crate) struct GvisorNotesFile {
     pub provenance: Provenance,
     #[serde(default)]
-    pub note: Vec<crate::history::GvisorNote>,
+    pub note: Vec<GvisorNote>,
+}
+
+/// Our note on one syscall, for the releases it holds for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GvisorNote {
+    /// Syscall name.
+    pub syscall: String,
+    /// The note, in our words.
+    pub text: String,
+    /// First release it holds for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first: Option<Release>,
+    /// Last release it holds for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last: Option<Release>,
+}
+
+impl GvisorNote {
+    /// The releases it holds for.
+    pub fn range(&self) -> ReleaseRange {
+        ReleaseRange::new(self.first, self.last)
+    }
 }
 
 /// `gvisor/abi.toml`: the executables gVisor does not run.

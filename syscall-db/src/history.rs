@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Problem;
+pub use crate::files::GvisorNote;
 use crate::files::{GvisorEntry, GvisorFallback, ProcPathRow, RunscFlagRow, UnameRow};
 use crate::model::{Arch, GvisorStatus, GvisorSyscall, Syscall};
 use crate::release::{Release, ReleaseRange, Releases};
@@ -88,29 +89,6 @@ pub struct ProcPath {
     /// The releases it was registered in.
     #[serde(flatten)]
     pub range: ReleaseRange,
-}
-
-/// Our note on one syscall, for the releases it holds for.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GvisorNote {
-    /// Syscall name.
-    pub syscall: String,
-    /// The note, in our words.
-    pub text: String,
-    /// First release it holds for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first: Option<Release>,
-    /// Last release it holds for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last: Option<Release>,
-}
-
-impl GvisorNote {
-    /// The releases it holds for.
-    pub fn range(&self) -> ReleaseRange {
-        ReleaseRange::new(self.first, self.last)
-    }
 }
 
 /// Every syscall of `arch`'s kernel table with its timeline from the history rows of

@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::database::Database;
+use crate::error::Error;
 use crate::history::ProcPath;
 use crate::model::{
     ArgRule, Condition, GvisorSyscall, Outcome, Remediation, RemediationKind, Runtime, Source,
@@ -39,6 +40,18 @@ const SELF_DIRS: &str = "{self,thread-self,#,self/task/#,#/task/#}";
 /// `/proc/net` is a link to `self/net`: per-process network paths are reached through
 /// it too.
 const NET_ALIAS: (&str, &str) = ("/proc/#/net", "/proc/net");
+
+impl Database {
+    /// The same data viewed at `release`, which must be one of [`Database::releases`]
+    /// (resolve what a user names with [`Releases::resolve`](crate::Releases::resolve)
+    /// first).
+    pub fn at(&self, release: Release) -> Result<Database, Error> {
+        if !self.store.releases.contains(release) {
+            return Err(Error::UnknownRelease(release));
+        }
+        Ok(build(Arc::clone(&self.store), release))
+    }
+}
 
 /// The store viewed at `release`, which the store's releases include.
 pub(crate) fn build(store: Arc<Store>, release: Release) -> Database {
@@ -199,9 +212,10 @@ fn configurable_at(
             unique
         });
     let mut rule = rule.clone();
-    rule.note.push_str(&format!(
-        " runsc {release} has none of the settings that would fix this"
-    ));
+    // The sentence does not name the release, so the same rule at two releases that
+    // both lack the setting reads the same (`db diff` shows no change).
+    rule.note
+        .push_str(" This release of runsc has none of the settings that would fix this");
     if later.is_empty() {
         rule.note.push('.');
     } else {

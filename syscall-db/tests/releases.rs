@@ -350,7 +350,7 @@ fn needs_config_without_the_flag_in_the_release_fails() {
     );
     assert!(
         note.ends_with(
-            " runsc release-20260622.0 has none of the settings that would fix this \
+            " This release of runsc has none of the settings that would fix this \
              (--mount-cgroup-v2 first appears in release-20260706.0)."
         ),
         "{note}"
@@ -398,5 +398,46 @@ fn a_view_at_an_unknown_release_is_an_error() {
     assert_eq!(
         err.to_string(),
         "the database has no gVisor release-20230105.0: resolve the release first"
+    );
+}
+
+fn problems(sources: syscall_db::Sources) -> Vec<String> {
+    match Database::from_sources(&sources) {
+        Err(syscall_db::Error::Invalid { problems }) => {
+            problems.iter().map(ToString::to_string).collect()
+        }
+        Err(other) => panic!("expected invalid data, got: {other}"),
+        Ok(_) => panic!("bad data was accepted"),
+    }
+}
+
+#[test]
+fn release_ranges_are_checked() {
+    let rule = |range: &str| {
+        format!(
+            "[[rule]]\nid = \"t.ranged\"\n{range}\nruntime = \"gvisor\"\ncategory = \"syscall\"\nsyscalls = [\"read\"]\noutcome = {{ kind = \"works\" }}\nnote = \"n\"\nsources = [{{ path = \"a.go\" }}]\n"
+        )
+    };
+    let file = format!(
+        "[provenance]\ntable = \"rules-test\"\nproject = \"google/gvisor\"\nrevision = \"x\"\npaths = [\"a.go\"]\ndate = \"2026-01-01\"\nmaintained = \"curated\"\n\n{}\n{}\n{}",
+        rule("first = \"release-20230105.0\""),
+        rule("last = \"release-20230109.0\""),
+        rule("first = \"release-20230118.0\"\nlast = \"release-20230109.0\""),
+    );
+    let sources = syscall_db::Sources::embedded().with_file("rules/test.toml", file);
+    assert_eq!(
+        problems(sources),
+        [
+            "`rules/test.toml`: rule `t.ranged`: release-20230105.0 is not a release in gvisor/releases.toml",
+            "`rules/test.toml`: rule `t.ranged`: first release-20230118.0 is after last release-20230109.0",
+            "`rules/test.toml`: rule `t.ranged`: id used twice for overlapping releases (release-20230105.0 on and up to release-20230109.0)",
+            "`rules/test.toml`: rule `t.ranged`: id used twice for overlapping releases (release-20230105.0 on and release-20230118.0 to release-20230109.0)",
+        ]
+    );
+    let history = "# x\nfallback = { errno = \"ENOSYS\", event = true }\nsyscalls = [\n  { number = 0, name = \"read\", status = \"full\", last = \"release-20230109.0\" },\n  { number = 0, name = \"read\", status = \"partial\", first = \"release-20230102.0\" },\n]\n\n[provenance]\ntable = \"gvisor-syscalls-x86_64\"\nproject = \"google/gvisor\"\nrevision = \"release-20260817.0\"\npaths = [\"pkg/sentry/syscalls/linux/linux64.go\"]\ndate = \"2026-08-14\"\nmaintained = \"generated\"\n";
+    let sources = syscall_db::Sources::embedded().with_file("gvisor/x86_64.toml", history);
+    assert_eq!(
+        problems(sources),
+        ["`gvisor/x86_64.toml`: entry 0 (`read`): rows for up to release-20230109.0 and release-20230102.0 on overlap or are out of release order"]
     );
 }

@@ -38,6 +38,14 @@ impl Validator<'_> {
                 );
             }
         }
+        self.generated_histories();
+        self.remediation_releases();
+    }
+
+    /// Rows of the generated histories name known releases and never overlap; the
+    /// kernel history covers every release exactly once.
+    fn generated_histories(&mut self) {
+        let store = self.store;
         for (arch, timelines) in &store.gvisor {
             let file = format!("gvisor/{arch}.toml");
             for timeline in &timelines.rows {
@@ -52,7 +60,7 @@ impl Validator<'_> {
             let item = format!("kernel {}", kernel.release);
             self.range(kernel_file, &item, kernel.range);
         }
-        for info in all {
+        for info in store.releases.all() {
             let holding = store
                 .kernels
                 .iter()
@@ -76,6 +84,12 @@ impl Validator<'_> {
         self.disjoint("gvisor/runsc_flags.toml", "flag", flags);
         let paths = store.proc.iter().map(|p| (p.path.as_str(), p.range));
         self.disjoint("gvisor/proc.toml", "path", paths);
+    }
+
+    /// Remediation ids are unique per release, only gVisor ones have releases, and the
+    /// runsc flag a remediation sets is one runsc has registered.
+    fn remediation_releases(&mut self) {
+        let store = self.store;
         let remediations = store
             .remediations
             .iter()
