@@ -7,6 +7,7 @@
 //! - [`analysis`]: profile × `syscall-db` → findings and verdicts;
 //! - [`report`]: findings → terminal table, Markdown, JSON;
 //! - [`runsc_log`]: runsc debug and `--strace` logs → the same findings;
+//! - [`sandbox`]: the workload run under runc and runsc side by side (`sandprof try`);
 //! - [`k8s`]: Kubernetes and node wiring, pod-spec audit, in-pod verification;
 //! - [`commands`]: the `sandprof` subcommands that wire the stages together.
 pub mod analysis;
@@ -16,3 +17,4 @@ pub mod k8s;
 pub mod profile;
 pub mod report;
 pub mod runsc_log;
+pub mod sandbox;

@@ -118,6 +118,7 @@ pub fn analyze(
         verdicts,
         findings,
         caveats,
+        trial: None,
     })
 }
 

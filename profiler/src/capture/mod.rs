@@ -128,6 +128,10 @@ pub struct CaptureOptions {
     pub duration: Option<Duration>,
     /// Show a status line on a terminal.
     pub status_line: bool,
+    /// Told once the probe is attached and the target's existing tasks are followed:
+    /// from then on nothing the target does is missed (`sandprof try` starts the
+    /// container it traces only then).
+    pub attached: Option<std::sync::mpsc::Sender<()>>,
 }
 
 /// How a cgroup (or container) capture starts and ends: the tasks already in it, the
@@ -205,6 +209,7 @@ pub fn capture(options: CaptureOptions) -> anyhow::Result<(RawCapture, Target)> 
         ending,
         duration: options.duration,
         status_line: options.status_line,
+        attached: options.attached,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -45,6 +45,8 @@ pub struct Session {
     pub duration: Option<Duration>,
     /// Print a status line on stderr (when it is a terminal).
     pub status_line: bool,
+    /// Told once tracing has begun.
+    pub attached: Option<std::sync::mpsc::Sender<()>>,
 }
 
 /// Everything gathered while the loop runs.
@@ -226,6 +228,10 @@ impl Session {
             .map_err(std::io::Error::from)
             .context("failed to watch the event ring buffer")?;
 
+        if let Some(attached) = self.attached.take() {
+            // The receiver may have given up waiting; tracing goes on regardless.
+            let _ = attached.send(());
+        }
         if self.status_line {
             let _ = writeln!(
                 std::io::stderr(),

@@ -9,4 +9,6 @@ pub mod profile;
 pub mod recommend;
 pub mod report;
 pub mod runsc_log;
+// `try` is a keyword: the module is `r#try`.
+pub mod r#try;
 pub mod verify;

@@ -177,6 +177,7 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
         target: spec,
         duration: opts.duration,
         status_line: !opts.quiet,
+        attached: None,
     })?;
     let profile = build(Database::get(), &raw, target, &Host::current());
     let out = opts

@@ -101,6 +101,7 @@ pub fn audit(
         verdicts: verdict::verdicts(runtimes, &findings),
         findings,
         caveats,
+        trial: None,
     };
     Ok(Audit { hardening, report })
 }
