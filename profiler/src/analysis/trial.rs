@@ -170,6 +170,8 @@ fn ending(ending: Ending) -> RunEnding {
         Ending::Exited(code) => RunEnding::Exited(code),
         Ending::Signaled(signal) => RunEnding::Signaled(signal),
         Ending::TimedOut => RunEnding::TimedOut,
+        // The trial resolves it from runsc's log before it reports.
+        Ending::Unreported => RunEnding::TimedOut,
     }
 }
 

@@ -12,6 +12,7 @@ mod json;
 pub(crate) mod markdown;
 mod table;
 pub mod text;
+pub mod trial;
 
 use std::io::{self, Write};
 use std::process::ExitCode;

@@ -42,6 +42,9 @@ pub enum Ending {
     Signaled(i32),
     /// It was still running at the timeout and was killed.
     TimedOut,
+    /// runsc's `wait` could not report it (the sandbox had gone already); the boot
+    /// log says (see [`application_exit`]).
+    Unreported,
 }
 
 impl Ending {
@@ -51,9 +54,44 @@ impl Ending {
         match self {
             Ending::Exited(code) => Some(code),
             Ending::Signaled(signal) => Some(128 + signal),
-            Ending::TimedOut => None,
+            Ending::TimedOut | Ending::Unreported => None,
         }
     }
+}
+
+/// The application's exit as runsc's boot log records it (`application exiting with
+/// exit status N` / `killed by signal N`): exact where `runsc wait` folds a signal
+/// into 128 + N, and there when `wait` came too late for a sandbox that had gone.
+pub fn application_exit(log_dir: &Path) -> Option<Ending> {
+    use crate::runsc_log::envelope::parse_text;
+    use crate::runsc_log::message::{classify, ExitScope, ExitStatus, Message};
+    let entries = std::fs::read_dir(log_dir).ok()?;
+    let mut found = None;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !name.to_string_lossy().ends_with(".boot.txt") {
+            continue;
+        }
+        let Ok(text) = std::fs::read(entry.path()) else {
+            continue;
+        };
+        for line in text.split(|&b| b == b'\n') {
+            let Some(envelope) = parse_text(line) else {
+                continue;
+            };
+            if let Some(Message::Exit {
+                scope: ExitScope::Application,
+                status,
+            }) = classify(&envelope.message)
+            {
+                found = Some(match status {
+                    ExitStatus::Code(code) => Ending::Exited(code as i32),
+                    ExitStatus::Signal { signal, .. } => Ending::Signaled(signal as i32),
+                });
+            }
+        }
+    }
+    found
 }
 
 /// What one run showed.
@@ -387,7 +425,12 @@ pub async fn runsc(
         .await
         .with_context(|| format!("runsc could not start the sandbox; {}", logs_are()))?;
     let ending = tokio::select! {
-        status = runtime.wait(&id) => Ending::Exited(status?),
+        status = runtime.wait(&id) => match status {
+            Ok(code) => Ending::Exited(code),
+            // The sandbox ended before `wait` reached it (a short-lived workload).
+            Err(e) if e.to_string().contains("exit status is unavailable") => Ending::Unreported,
+            Err(e) => return Err(e.into()),
+        },
         () = tokio::time::sleep(settings.timeout) => {
             runtime.kill_all(&id).await?;
             Ending::TimedOut
@@ -398,6 +441,18 @@ pub async fn runsc(
     let peak_memory = settings.hierarchies.peak_memory(cgroup);
     workspace.delete_container(&id)?;
     let (stdout, stderr) = stdio.finish()?;
+    let ending = match (ending, application_exit(log_dir)) {
+        (Ending::TimedOut, _) => Ending::TimedOut,
+        (_, Some(logged)) => logged,
+        (Ending::Unreported, None) => {
+            anyhow::bail!(
+                "runsc's sandbox ended before `runsc wait` could ask it how the workload \
+                 exited, and its boot log does not say; {}",
+                logs_are()
+            )
+        }
+        (ending, None) => ending,
+    };
     Ok(RunOutcome {
         ending,
         stdout,
