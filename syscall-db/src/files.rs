@@ -87,6 +87,9 @@ pub struct GvisorEntry {
 pub(crate) struct GvisorNotesFile {
     pub provenance: Provenance,
     pub notes: BTreeMap<String, String>,
+    /// Syscalls whose refusal common callers handle, and how.
+    #[serde(default)]
+    pub handled: BTreeMap<String, String>,
 }
 
 /// `gvisor/abi.toml`: the executables gVisor does not run.

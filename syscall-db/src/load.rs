@@ -88,7 +88,14 @@ pub(crate) fn load(sources: &Sources) -> Result<Database, Error> {
         constants: parsed.constants.groups,
         provenance,
     };
-    validate::check(&database, &rule_files, &parsed.notes.notes, &mut problems);
+    let noted: BTreeMap<String, String> = parsed
+        .notes
+        .notes
+        .iter()
+        .chain(&parsed.notes.handled)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    validate::check(&database, &rule_files, &noted, &mut problems);
     if problems.is_empty() {
         Ok(database)
     } else {
@@ -241,6 +248,7 @@ fn complete_gvisor(
         .iter()
         .map(|syscall| {
             let note = notes.notes.get(&syscall.name).cloned();
+            let handled = notes.handled.get(&syscall.name).cloned();
             match upstream.get(&syscall.number) {
                 Some(entry) => GvisorSyscall {
                     name: syscall.name.clone(),
@@ -253,6 +261,7 @@ fn complete_gvisor(
                     issues: entry.issues.clone(),
                     in_upstream_table: true,
                     note,
+                    handled,
                 },
                 None => GvisorSyscall {
                     name: syscall.name.clone(),
@@ -265,6 +274,7 @@ fn complete_gvisor(
                     issues: Vec::new(),
                     in_upstream_table: false,
                     note,
+                    handled,
                 },
             }
         })

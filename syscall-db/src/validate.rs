@@ -539,7 +539,17 @@ impl Validator<'_> {
                     );
                 }
             }
-            Outcome::Works | Outcome::Ignored | Outcome::Degraded => {}
+            Outcome::Works | Outcome::Ignored | Outcome::Degraded => {
+                if rule.handled.is_some() {
+                    self.report(
+                        file,
+                        item.clone(),
+                        "`handled` says how callers cope with a refusal, but the outcome \
+                         refuses nothing"
+                            .into(),
+                    );
+                }
+            }
         }
         self.remediation_ids(file, &item, &rule.remediations);
         self.remediation_runtimes(file, &item, rule.runtime, &rule.remediations);

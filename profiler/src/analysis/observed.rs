@@ -107,14 +107,31 @@ fn raw(value: &FieldValue) -> String {
     }
 }
 
-/// errnos that failed calls under runsc and never under runc.
+/// errnos that failed calls under runsc and never under runc, where runc's calls did
+/// not all fail (a call that failed either way, with ENXIO under runc and EIO under
+/// runsc, behaves the same for the program). The kernel's restart codes (512 and up:
+/// ERESTARTSYS…) are left out: runsc's strace shows them, programs never see them.
 fn new_errnos(runc: &Calls, runsc: &Calls) -> Vec<String> {
+    let runc_failed: u64 = runc.errors.values().sum();
+    if runc.calls > 0 && runc_failed >= runc.calls {
+        return Vec::new();
+    }
     runsc
         .errors
         .iter()
         .filter(|(errno, n)| **n > 0 && runc.errors.get(*errno).copied().unwrap_or(0) == 0)
+        .filter(|(errno, _)| !is_restart(errno))
         .map(|(errno, _)| errno.clone())
         .collect()
+}
+
+/// ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK: numbers the
+/// database has no name for, written `errno_512`…
+fn is_restart(errno: &str) -> bool {
+    errno
+        .strip_prefix("errno_")
+        .and_then(|n| n.parse::<u32>().ok())
+        .is_some_and(|n| (512..=516).contains(&n))
 }
 
 /// Judges a trial.
@@ -152,8 +169,33 @@ pub fn judge_trial(
     let same_result =
         section.comparison.same_result() && !matches!(section.runs[1].ending, RunEnding::TimedOut);
 
+    // The calls of predicted findings that newly failed: for a finding about a
+    // syscall as a whole, refusals only (as for unpredicted differences).
+    let mut predicted_failures = Vec::new();
     for finding in &mut report.findings {
         finding.observation = observe(finding, &runc_calls, &runsc_calls, same_result);
+        let Some(syscall) = finding.evidence.syscall.clone() else {
+            continue;
+        };
+        let args = &finding.evidence.args;
+        let fresh: Vec<String> = new_errnos(
+            &runc_calls.matching(&syscall, args),
+            &runsc_calls.matching(&syscall, args),
+        )
+        .into_iter()
+        .filter(|errno| !args.is_empty() || refusal(db, errno))
+        .collect();
+        if !fresh.is_empty() {
+            predicted_failures.push(NewFailure {
+                text: format!("{}: {}", call_text(finding), fresh.join(", ")),
+                syscall,
+                args: args
+                    .iter()
+                    .map(|a| (a.name.clone(), a.raw.clone()))
+                    .collect(),
+                errnos: fresh,
+            });
+        }
     }
     let differences = differences(db, arch, &runc_calls, &runsc_calls, &log_profile.profile);
     let mut failures: Vec<NewFailure> = differences
@@ -165,31 +207,7 @@ pub fn judge_trial(
             text: format!("{}: {}", d.call, d.errnos.join(", ")),
         })
         .collect();
-    for finding in &report.findings {
-        let Some(obs) = &finding.observation else {
-            continue;
-        };
-        let fresh: Vec<String> = obs
-            .errors
-            .keys()
-            .filter(|e| !finding.evidence.errors.contains_key(*e))
-            .cloned()
-            .collect();
-        if fresh.is_empty() {
-            continue;
-        }
-        failures.push(NewFailure {
-            syscall: finding.evidence.syscall.clone().unwrap_or_default(),
-            args: finding
-                .evidence
-                .args
-                .iter()
-                .map(|a| (a.name.clone(), a.raw.clone()))
-                .collect(),
-            text: format!("{}: {}", call_text(finding), fresh.join(", ")),
-            errnos: fresh,
-        });
-    }
+    failures.extend(predicted_failures);
     failures.sort_by(|a, b| a.text.cmp(&b.text));
     failures.dedup_by(|a, b| a.text == b.text);
     section.failed_calls = failures.iter().map(|f| f.text.clone()).collect();
@@ -242,7 +260,12 @@ fn observe(
     let under_runsc = runsc.matching(syscall, &finding.evidence.args);
     let under_runc = runc.matching(syscall, &finding.evidence.args);
     let fresh = new_errnos(&under_runc, &under_runsc);
-    let failed: u64 = under_runsc.errors.values().sum();
+    let failed: u64 = under_runsc
+        .errors
+        .iter()
+        .filter(|(e, _)| !is_restart(e))
+        .map(|(_, n)| n)
+        .sum();
     let (kind, detail) = if under_runsc.calls == 0 {
         (
             ObservationKind::NotReached,
@@ -790,7 +813,7 @@ mod tests {
     #[test]
     fn failures_runc_also_had_are_not_new() {
         let runc = Calls {
-            calls: 2,
+            calls: 3,
             errors: [("ENOSYS".to_owned(), 2)].into(),
         };
         let runsc = Calls {
@@ -798,5 +821,21 @@ mod tests {
             errors: [("ENOSYS".to_owned(), 2), ("EPERM".to_owned(), 1)].into(),
         };
         assert_eq!(new_errnos(&runc, &runsc), ["EPERM"]);
+        // A call that failed every time under runc fails the same for the program,
+        // whatever the errno; restart codes never reach it.
+        let always = Calls {
+            calls: 1,
+            errors: [("ENXIO".to_owned(), 1)].into(),
+        };
+        let eio = Calls {
+            calls: 1,
+            errors: [("EIO".to_owned(), 1)].into(),
+        };
+        assert_eq!(new_errnos(&always, &eio), [] as [String; 0]);
+        let restart = Calls {
+            calls: 2,
+            errors: [("errno_512".to_owned(), 1)].into(),
+        };
+        assert_eq!(new_errnos(&Calls::default(), &restart), [] as [String; 0]);
     }
 }

@@ -267,6 +267,15 @@ pub fn normalise(line: &str) -> String {
     while i < chars.len() {
         let c = chars[i];
         let starts_token = i == 0 || !chars[i - 1].is_ascii_alphanumeric();
+        if c == ' ' || c == '\t' {
+            // Column alignment follows the widest value (a pid_max, a terminal width):
+            // runs of blanks are one separator.
+            if !out.is_empty() && !out.ends_with(' ') {
+                out.push(' ');
+            }
+            i += 1;
+            continue;
+        }
         if starts_token && c.is_ascii_hexdigit() {
             let end = (i..chars.len())
                 .find(|&j| {
@@ -274,16 +283,17 @@ pub fn normalise(line: &str) -> String {
                 })
                 .unwrap_or(chars.len());
             let token: String = chars[i..end].iter().collect();
-            if let Some(mask) = mask(&token, &out) {
-                out.push_str(mask);
-                i = end;
-                continue;
+            match mask(&token, &out) {
+                Some(mask) => out.push_str(mask),
+                None => out.push_str(&token),
             }
+            i = end;
+            continue;
         }
         out.push(c);
         i += 1;
     }
-    out
+    out.trim_end().to_owned()
 }
 
 /// What a token is masked as, if it is one of the masked kinds.
@@ -318,10 +328,9 @@ fn mask(token: &str, before: &str) -> Option<&'static str> {
     }
     let lower = before.to_ascii_lowercase();
     let context = lower.trim_end();
-    if context.ends_with("pid")
-        || context.ends_with("pid=")
-        || context.ends_with('[')
-        || context.ends_with('#')
+    if ["pid", "pid=", "process", "[", "#"]
+        .iter()
+        .any(|word| context.ends_with(word))
     {
         return Some("PID");
     }
@@ -367,6 +376,12 @@ mod tests {
         assert_eq!(normalise("12:34:56 started"), "TIME started");
         assert_eq!(normalise("worker pid 4242 ready"), "worker pid PID ready");
         assert_eq!(normalise("[1234] ready"), "[PID] ready");
+        assert_eq!(
+            normalise("[Inferior 1 (process 9) exited]"),
+            "[Inferior 1 (process PID) exited]"
+        );
+        assert_eq!(normalise("    PID COMMAND"), "PID COMMAND");
+        assert_eq!(normalise("      1 ps"), "1 ps");
         assert_eq!(normalise("3 lines"), "3 lines");
         assert_eq!(normalise("id deadbeef00"), "id ADDR");
         assert_eq!(normalise("version 1.2.3"), "version 1.2.3");
