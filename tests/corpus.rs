@@ -42,7 +42,11 @@ fn corpus() -> Corpus {
 #[test]
 fn corpus_is_large_enough_and_well_formed() {
     let corpus = corpus();
-    assert!(corpus.program.len() >= 30, "{} programs", corpus.program.len());
+    assert!(
+        corpus.program.len() >= 30,
+        "{} programs",
+        corpus.program.len()
+    );
     assert!(corpus.program.iter().filter(|p| p.service).count() >= 5);
     for p in &corpus.program {
         assert!(
@@ -52,8 +56,12 @@ fn corpus_is_large_enough_and_well_formed() {
             p.observed
         );
         assert!(
-            ["compatible", "compatible-with-configuration", "likely-to-break"]
-                .contains(&p.predicted.as_str()),
+            [
+                "compatible",
+                "compatible-with-configuration",
+                "likely-to-break"
+            ]
+            .contains(&p.predicted.as_str()),
             "{}: predicted {}",
             p.name,
             p.predicted
@@ -68,7 +76,12 @@ fn corpus_is_large_enough_and_well_formed() {
         // A prediction that differs from the observation is only allowed with the
         // release difference that explains it.
         let agree = (p.predicted == "likely-to-break") == (p.observed == "breaks");
-        assert_eq!(agree, p.release.is_none(), "{}: `release` explains disagreements", p.name);
+        assert_eq!(
+            agree,
+            p.release.is_none(),
+            "{}: `release` explains disagreements",
+            p.name
+        );
     }
 }
 
@@ -131,7 +144,9 @@ fn check(p: &Program, report: &serde_json::Value) -> Vec<String> {
         }
         (_, Some(expected)) => {
             if !failed.contains(&expected.as_str()) {
-                wrong.push(format!("{expected:?} is not among the failed calls {failed:?}"));
+                wrong.push(format!(
+                    "{expected:?} is not among the failed calls {failed:?}"
+                ));
             }
         }
         (_, None) => {
