@@ -99,7 +99,9 @@ pub struct RuntimeCli {
     pub binary: PathBuf,
     /// The private state root (`--root`).
     pub root: PathBuf,
-    /// Global flags for every command (runsc: platform, network, the user's flags).
+    /// Global flags for `create` and `start` (runsc: platform, network, the user's
+    /// flags). `state`, `kill`, `wait` and `delete` get `--root` alone: they act on
+    /// the saved container, and a flag runsc refuses must not stop the cleanup.
     pub global: Vec<OsString>,
     /// Global flags for `create` and `start` only (runsc: debug logging; runc: its
     /// log file).
@@ -107,11 +109,11 @@ pub struct RuntimeCli {
 }
 
 impl RuntimeCli {
-    fn command(&self, logging: bool) -> Command {
+    fn command(&self, starting: bool) -> Command {
         let mut cmd = Command::new(&self.binary);
-        cmd.arg("--root").arg(&self.root).args(&self.global);
-        if logging {
-            cmd.args(&self.logging);
+        cmd.arg("--root").arg(&self.root);
+        if starting {
+            cmd.args(&self.global).args(&self.logging);
         }
         cmd.stdin(Stdio::null()).kill_on_drop(true);
         cmd
@@ -225,7 +227,6 @@ impl RuntimeCli {
         let out = StdCommand::new(&self.binary)
             .arg("--root")
             .arg(&self.root)
-            .args(&self.global)
             .args(args)
             .stdin(Stdio::null())
             .output()
