@@ -192,37 +192,13 @@ pub fn run_trial(
         }
         None => workspace.subdir("runsc-logs")?,
     };
-    let runc = RuntimeCli {
-        kind: Kind::Runc,
-        binary: runc_binary,
-        root: workspace.subdir("state/runc")?,
-        global: Vec::new(),
-        logging: vec![
-            "--log".into(),
-            runc_bundle.join("runc.log").into(),
-            "--log-format".into(),
-            "json".into(),
-        ],
-    };
-    let mut global: Vec<OsString> = vec![
-        format!("--platform={}", options.platform).into(),
-        // runsc's own loopback-only network. `--network=sandbox` would copy the
-        // interfaces of the container's network namespace, and this release mistakes
-        // any namespace of a recent kernel for the root one and refuses to start.
-        "--network=none".into(),
-    ];
-    global.extend(options.runsc_flags.iter().map(OsString::from));
-    let mut log_prefix = log_dir.clone().into_os_string();
-    log_prefix.push("/");
-    let mut debug_log = OsString::from("--debug-log=");
-    debug_log.push(&log_prefix);
-    let runsc = RuntimeCli {
-        kind: Kind::Runsc,
-        binary: runsc_binary,
-        root: workspace.subdir("state/runsc")?,
-        global,
-        logging: vec!["--debug".into(), "--strace".into(), debug_log],
-    };
+    let (runc, runsc) = runtimes(
+        options,
+        (runc_binary, runsc_binary),
+        &runc_bundle,
+        &log_dir,
+        &workspace,
+    )?;
     let hierarchies = Hierarchies::of_this_process();
     let settings = RunSettings {
         timeout: options.timeout,
@@ -313,6 +289,49 @@ pub fn run_trial(
         log_files,
         overhead,
     })
+}
+
+/// runc with its JSON log beside its bundle; runsc with the platform, its own
+/// loopback-only network, the user's flags, and `--debug --strace` into `log_dir`.
+fn runtimes(
+    options: &TrialOptions,
+    (runc_binary, runsc_binary): (PathBuf, PathBuf),
+    runc_bundle: &Path,
+    log_dir: &Path,
+    workspace: &Workspace,
+) -> anyhow::Result<(RuntimeCli, RuntimeCli)> {
+    let runc = RuntimeCli {
+        kind: Kind::Runc,
+        binary: runc_binary,
+        root: workspace.subdir("state/runc")?,
+        global: Vec::new(),
+        logging: vec![
+            "--log".into(),
+            runc_bundle.join("runc.log").into(),
+            "--log-format".into(),
+            "json".into(),
+        ],
+    };
+    let mut global: Vec<OsString> = vec![
+        format!("--platform={}", options.platform).into(),
+        // runsc's own loopback-only network. `--network=sandbox` would copy the
+        // interfaces of the container's network namespace, and this release mistakes
+        // any namespace of a recent kernel for the root one and refuses to start.
+        "--network=none".into(),
+    ];
+    global.extend(options.runsc_flags.iter().map(OsString::from));
+    let mut log_prefix = log_dir.as_os_str().to_owned();
+    log_prefix.push("/");
+    let mut debug_log = OsString::from("--debug-log=");
+    debug_log.push(&log_prefix);
+    let runsc = RuntimeCli {
+        kind: Kind::Runsc,
+        binary: runsc_binary,
+        root: workspace.subdir("state/runsc")?,
+        global,
+        logging: vec!["--debug".into(), "--strace".into(), debug_log],
+    };
+    Ok((runc, runsc))
 }
 
 /// The arch whose syscall table a trial's logs are read with: the host's.
