@@ -17,7 +17,9 @@ use crate::support::*;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
-fn serial() -> MutexGuard<'static, ()> {
+/// One tracer at a time in this test binary (`try` tests take it too: a trial loads
+/// the same probe, which the loaded-program checks here would see).
+pub(crate) fn serial() -> MutexGuard<'static, ()> {
     SERIAL
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())

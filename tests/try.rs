@@ -24,11 +24,10 @@ fn ready(test: &str) -> bool {
 }
 
 /// Trials run one at a time in this test binary: what one leaves behind must not be
-/// confused with another's work in progress.
+/// confused with another's work in progress. They never overlap the tracer tests
+/// either, whose loaded-program checks would see a trial's probe.
 pub fn one_trial_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    crate::profile::serial()
 }
 
 /// Runs `sandprof try` with `args` and returns its output and the JSON report.

@@ -143,13 +143,15 @@ fn findings_table(findings: &[&Finding], observed: bool) -> String {
         }
         builder.push_record(record);
     }
-    builder
-        .build()
+    let mut table = builder.build();
+    table
         .with(Style::sharp())
         .with(Modify::new(Columns::one(4)).with(Width::wrap(28).keep_words(true)))
-        .with(Modify::new(Columns::one(5)).with(Width::wrap(24).keep_words(true)))
-        .with(Modify::new(Columns::one(6)).with(Width::wrap(24).keep_words(true)))
-        .to_string()
+        .with(Modify::new(Columns::one(5)).with(Width::wrap(24).keep_words(true)));
+    if observed {
+        table.with(Modify::new(Columns::one(6)).with(Width::wrap(24).keep_words(true)));
+    }
+    table.to_string()
 }
 
 /// Wraps each line of `text` at word boundaries to at most `width` columns; a word wider
