@@ -263,10 +263,8 @@ fn runsc_flags_come_from_a_profile() {
     assert_eq!(
         plan.notes.last().unwrap(),
         &format!(
-            "{} says the workload is likely to break under gVisor (runsc): fix these 3 \
-             blockers first (kexec_load is refused with EPERM without CAP_SYS_BOOT; \
-             socket(domain=AF_NETLINK) fails with EPROTONOSUPPORT; 32-bit executable \
-             /opt/legacy/probe32 cannot run)",
+            "{} says the workload is likely to break under gVisor (runsc): fix this blocker \
+             first (32-bit executable /opt/legacy/probe32 cannot run)",
             profile.display()
         )
     );

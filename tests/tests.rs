@@ -25,3 +25,11 @@ mod release;
 // sandprof runsc-log: every runsc log format generation and message family, directories,
 // gzip, stdin, bad input, the profile from strace lines, golden reports.
 mod runsc_log;
+
+// sandprof try: image archives, bundles, root file systems, timeouts, interrupts,
+// errors, and that nothing is left behind.
+mod r#try;
+
+// The calibration corpus: real Debian programs and services under runc and runsc,
+// observed and predicted verdicts asserted exactly.
+mod corpus;

@@ -16,6 +16,7 @@
 //!   runtime to choose, its residual risks and the rollout plan;
 //! - [`verify`]: inside a pod, which runtime is really in use and where the isolation
 //!   boundary is;
+//! - [`sandbox`]: the workload run under runc and runsc side by side (`sandprof try`);
 //! - [`commands`]: the `sandprof` subcommands that wire the stages together.
 //!
 //! Data flows one way: capture → profile → analysis → report, with runsc logs entering
@@ -36,4 +37,5 @@ pub mod recommend;
 pub mod release;
 pub mod report;
 pub mod runsc_log;
+pub mod sandbox;
 pub mod verify;

@@ -26,6 +26,8 @@ enum Command {
     Diff(commands::diff::Options),
     /// Explain a failure under gVisor from runsc debug and --strace logs.
     RunscLog(commands::runsc_log::Options),
+    /// Run the workload under runc and the real runsc side by side; observation decides.
+    Try(commands::r#try::Options),
     /// Query the compatibility database.
     Db(commands::db::Options),
     /// Choose gVisor, Kata or hardened runc for a threat model, nodes and workload.
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
         Command::Merge(opts) => commands::merge::run(opts),
         Command::Diff(opts) => commands::diff::run(opts),
         Command::RunscLog(opts) => commands::runsc_log::run(opts),
+        Command::Try(opts) => commands::r#try::run(opts),
         Command::Db(opts) => commands::db::run(opts),
         Command::Recommend(opts) => commands::recommend::run(opts),
         Command::K8s(opts) => commands::k8s::run(opts),

@@ -201,6 +201,10 @@ pub(crate) struct GvisorNotesFile {
     pub provenance: Provenance,
     #[serde(default)]
     pub note: Vec<GvisorNote>,
+    /// Syscalls whose refusal common callers handle, and how (every release: a
+    /// caller's fallback does not depend on gVisor's version).
+    #[serde(default)]
+    pub handled: BTreeMap<String, String>,
 }
 
 /// Our note on one syscall, for the releases it holds for.

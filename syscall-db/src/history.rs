@@ -165,6 +165,7 @@ fn spans(
         issues: Vec::new(),
         in_upstream_table: false,
         note: None,
+        handled: None,
     };
     let mut out = Vec::new();
     // The first release not yet covered; None once every release is.
@@ -193,6 +194,7 @@ fn spans(
                 issues: row.issues.clone(),
                 in_upstream_table: true,
                 note: None,
+                handled: None,
             },
         });
         uncovered = range.last.and_then(|last| releases.next_after(last));

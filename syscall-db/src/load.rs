@@ -124,6 +124,7 @@ fn load(sources: &Sources) -> Result<Store, Error> {
         flags: history::flags(parsed.flags.flags),
         proc: history::proc_paths(parsed.proc.paths),
         notes: parsed.notes.note,
+        handled: parsed.notes.handled,
         rules,
         rule_tables,
         remediations: parsed.remediations.remediation,

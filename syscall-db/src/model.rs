@@ -161,6 +161,11 @@ pub struct GvisorSyscall {
     /// Our note, in our words (curated separately from the generated table).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Who carries on when the call is refused, when common callers do (glibc falls
+    /// back from clone3 to clone…): the refusal is real, but it degrades the workload
+    /// rather than breaking it (`gvisor/notes.toml`, `[handled]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handled: Option<String>,
 }
 
 fn yes() -> bool {
@@ -285,6 +290,11 @@ pub struct ArgRule {
     pub remediations: Vec<String>,
     /// What happens and why, in our words.
     pub note: String,
+    /// When the outcome refuses the call: how common callers carry on without it (and
+    /// the observation that showed it). A refusal they handle degrades the workload
+    /// rather than breaking it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handled: Option<String>,
     /// Upstream files the fact was read from (repository and commit: the table's
     /// [`Provenance`]).
     pub sources: Vec<Source>,

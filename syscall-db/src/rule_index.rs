@@ -249,6 +249,7 @@ mod tests {
             outcome: crate::model::Outcome::Works,
             remediations: Vec::new(),
             note: String::new(),
+            handled: None,
             sources: Vec::new(),
             first: None,
             last: None,

@@ -72,6 +72,7 @@ pub(crate) fn build(store: Arc<Store>, release: Release) -> Database {
                         .iter()
                         .find(|n| n.syscall == entry.name && n.range().contains(release))
                         .map(|n| n.text.clone());
+                    entry.handled = store.handled.get(&entry.name).cloned();
                     entry
                 })
                 .collect();
@@ -393,6 +394,7 @@ fn proc_rule(
         },
         remediations,
         note,
+        handled: None,
         sources,
         first: Some(release),
         last: Some(release),

@@ -44,7 +44,7 @@ fn missing_numbers_fall_back_to_enosys_with_an_event() {
     assert_eq!(entry.status, GvisorStatus::Unimplemented);
     assert_eq!(entry.errno.as_deref(), Some("ENOSYS"));
     assert!(entry.event);
-    assert_eq!(db.rules_for(Runtime::Gvisor, "socket").count(), 17);
+    assert_eq!(db.rules_for(Runtime::Gvisor, "socket").count(), 18);
 }
 
 #[test]

@@ -92,6 +92,10 @@ fn socket_domains_types_and_protocols() {
     };
     assert_eq!(
         call("AF_NETLINK", "SOCK_RAW", "NETLINK_SOCK_DIAG"),
+        fails("gvisor.socket.netlink-sock-diag", "EPROTONOSUPPORT")
+    );
+    assert_eq!(
+        call("AF_NETLINK", "SOCK_RAW", "NETLINK_AUDIT"),
         fails("gvisor.socket.netlink-unsupported", "EPROTONOSUPPORT")
     );
     assert_eq!(
@@ -280,6 +284,10 @@ fn ptrace_requests() {
     );
     assert_eq!(
         ptrace("PTRACE_GET_SYSCALL_INFO"),
+        fails("gvisor.ptrace.syscall-info", "EIO")
+    );
+    assert_eq!(
+        ptrace("PTRACE_PEEKSIGINFO"),
         fails("gvisor.ptrace.unsupported", "EIO")
     );
     assert_eq!(
@@ -372,6 +380,10 @@ fn madvise_advice() {
     );
     assert_eq!(
         advise("MADV_FREE"),
+        fails("gvisor.madvise.unsupported-hint", "EINVAL")
+    );
+    assert_eq!(
+        advise("MADV_GUARD_INSTALL"),
         fails("gvisor.madvise.unsupported", "EINVAL")
     );
     assert_eq!(
@@ -573,6 +585,10 @@ fn kernel_facilities() {
     );
     assert_eq!(
         gvisor("personality", &[("persona", Sym("ADDR_NO_RANDOMIZE"))]),
+        fails("gvisor.personality.no-randomize", "EINVAL")
+    );
+    assert_eq!(
+        gvisor("personality", &[("persona", Sym("READ_IMPLIES_EXEC"))]),
         fails("gvisor.personality.flags", "EINVAL")
     );
     assert_eq!(

@@ -7,3 +7,4 @@ pub mod output;
 pub mod run;
 pub mod setup;
 pub mod test;
+pub mod try_accuracy;

@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use xtask::{bench, import_gvisor, import_syscalls, run, setup, test};
+use xtask::{bench, import_gvisor, import_syscalls, run, setup, test, try_accuracy};
 
 /// sandprof's maintenance tasks.
 #[derive(Debug, Parser)]
@@ -21,6 +21,9 @@ enum Task {
     Run(run::Options),
     /// Set up, check formatting and lints, build, and run every test.
     Test(test::Options),
+    /// Run `sandprof try`'s calibration corpus (root, runc, runsc) and rewrite the
+    /// accuracy table in docs/try.md.
+    TryAccuracy(try_accuracy::Options),
     /// Regenerate the gVisor history in `syscall-db/data/gvisor/` from a gVisor
     /// repository: every release (`--all-releases`) or one checked-out release.
     ImportGvisor(import_gvisor::Options),
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
         Task::Setup(opts) => setup::run_setup(opts).map(|()| 0),
         Task::Run(opts) => run::run_sandprof(opts),
         Task::Test(opts) => test::run_tests(opts).map(|()| 0),
+        Task::TryAccuracy(opts) => try_accuracy::run_accuracy(opts).map(|()| 0),
         Task::ImportGvisor(opts) => import_gvisor::run(opts).map(|()| 0),
         Task::ImportSyscalls(opts) => import_syscalls::run(opts).map(|()| 0),
     };

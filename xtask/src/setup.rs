@@ -1,6 +1,7 @@
 //! `cargo xtask setup`: installs what building and testing sandprof needs on a fresh
 //! machine, saying what it installs: Debian packages (runc, runsc, containerd,
-//! busybox-static, bpftool, bpftrace, strace), the nightly `rust-src` component and bpf-linker 0.10.0 (the
+//! busybox-static, bpftool, bpftrace, strace, and the programs of `sandprof try`'s
+//! calibration corpus), the nightly `rust-src` component and bpf-linker 0.10.0 (the
 //! newest that links with rustc's own LLVM; later ones need a system LLVM 23). What is
 //! already there is left alone.
 
@@ -15,7 +16,7 @@ use crate::cmd::{run, succeeds};
 pub struct Options {}
 
 /// Debian packages and the command each provides (checked before installing).
-const PACKAGES: [(&str, &str); 7] = [
+const PACKAGES: [(&str, &str); 26] = [
     ("runc", "runc"),
     // gVisor (release 20221219.0 on Debian 12): the ground truth `sandprof try` and
     // `sandprof bench` run workloads under, and the source of real runsc logs.
@@ -26,6 +27,27 @@ const PACKAGES: [(&str, &str); 7] = [
     ("bpftool", "bpftool"),
     ("bpftrace", "bpftrace"),
     ("strace", "strace"),
+    // The calibration corpus of `sandprof try` (tests/corpus/corpus.toml): services
+    // started and exercised over loopback inside the container, and everyday tools.
+    ("nginx-light", "nginx"),
+    ("redis-server", "redis-server"),
+    ("memcached", "memcached"),
+    ("postgresql", "pg_ctlcluster"),
+    ("nodejs", "node"),
+    ("python3", "python3"),
+    ("curl", "curl"),
+    ("sqlite3", "sqlite3"),
+    ("openssl", "openssl"),
+    ("procps", "ps"),
+    ("iproute2", "ip"),
+    ("util-linux", "ionice"),
+    ("gdb", "gdb"),
+    ("stress-ng", "stress-ng"),
+    ("fio", "fio"),
+    ("linux-perf", "perf"),
+    ("keyutils", "keyctl"),
+    ("libcap2-bin", "capsh"),
+    ("mawk", "mawk"),
 ];
 
 /// The bpf-linker release that works with this machine's toolchains.

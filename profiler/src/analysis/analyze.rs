@@ -125,6 +125,7 @@ pub fn analyze(
         verdicts,
         findings,
         caveats,
+        trial: None,
     })
 }
 

@@ -215,6 +215,9 @@ pub enum ObservationKind {
     Tolerated,
     /// Predicted, but the run under the runtime never made the call.
     NotReached,
+    /// Predicted to fail, but the calls succeeded under the runtime: the database is
+    /// wrong for the release that ran.
+    Refuted,
     /// Not predicted: a difference the run showed that the database did not foresee.
     Unpredicted,
 }
@@ -327,4 +330,8 @@ pub struct Report {
     /// Caveats about the input: lost events, unparsed log lines, unknown syscalls.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub caveats: Vec<String>,
+    /// The trial the verdict was observed in (`sandprof try`): both runs, how they
+    /// compare, and what was predicted before them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trial: Option<super::trial::TrialReport>,
 }

@@ -83,7 +83,17 @@ fn refused(judge: &Judge<'_, '_>, entry: &GvisorSyscall, used: &SyscallUse<'_>) 
         ));
         Severity::Info
     } else {
-        Severity::Breaks
+        let (severity, why) = outcome::soften(
+            Severity::Breaks,
+            used.calls,
+            &used.errors,
+            entry.handled.as_deref(),
+        );
+        if let Some(why) = why {
+            effect.push(' ');
+            effect.push_str(&why);
+        }
+        severity
     };
     let mut remediations = dbref::remediation_refs(judge.db, &["code.avoid-syscall".to_owned()]);
     remediations.extend(dbref::other_runtime_refs(judge.db, Runtime::Gvisor));

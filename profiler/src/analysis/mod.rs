@@ -5,7 +5,9 @@
 //! logs) share: [`finding`] (the model), [`verdict`] (ordering and verdicts),
 //! [`outcome`] (severity from a database outcome and the runsc flags), [`flags`]
 //! (`--runsc-flags`), [`dbref`] (remediations and references from database entries) and
-//! [`args`] (showing captured arguments).
+//! [`args`] (showing captured arguments). [`observed`] judges a trial (`sandprof try`):
+//! the runc profile predicts, and what runc and runsc did decides; [`trial`] is the
+//! report's account of the two runs.
 mod analyze;
 pub mod args;
 pub mod dbref;
@@ -14,9 +16,11 @@ pub mod flags;
 mod gvisor;
 mod gvisor_release;
 mod kata;
+pub mod observed;
 pub mod outcome;
 mod rules;
 pub mod runsc;
+pub mod trial;
 pub mod upgrade;
 mod usage;
 pub mod verdict;

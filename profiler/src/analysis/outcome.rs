@@ -66,6 +66,40 @@ pub fn already_failed(calls: u64, errors: &ErrnoCounts, errno: &str) -> bool {
     calls > 0 && errors.get(errno).copied() == Some(calls)
 }
 
+/// A refusal that would break the workload, softened by evidence that it will not:
+/// the database says common callers handle it (`handled`), or some of these calls
+/// already failed under runc and the workload carried on, so it has a path for the
+/// call failing. Returns the severity and a sentence for the effect.
+pub fn soften(
+    severity: Severity,
+    calls: u64,
+    errors: &ErrnoCounts,
+    handled: Option<&str>,
+) -> (Severity, Option<String>) {
+    if severity != Severity::Breaks {
+        return (severity, None);
+    }
+    if let Some(how) = handled {
+        return (
+            Severity::Degraded,
+            Some(format!("Common callers carry on: {how}")),
+        );
+    }
+    let failed: u64 = errors.values().sum();
+    if failed > 0 && calls > 0 {
+        let seen: Vec<String> = errors.iter().map(|(e, n)| format!("{e} {n}")).collect();
+        return (
+            Severity::Degraded,
+            Some(format!(
+                "{failed} of these {calls} calls already failed under runc ({}) and the \
+                 workload carried on: it has a path for this call failing.",
+                seen.join(", ")
+            )),
+        );
+    }
+    (severity, None)
+}
+
 /// The outcome as a title's predicate: `fails with ENOENT`.
 pub fn phrase(outcome: &Outcome) -> String {
     match outcome {

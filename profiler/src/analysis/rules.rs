@@ -180,7 +180,19 @@ impl<'a, 'p> Judge<'a, 'p> {
                             ),
                             )
                         }
-                        _ => (severity, title, rule.note.clone()),
+                        _ => {
+                            let (severity, why) = outcome::soften(
+                                severity,
+                                group.calls,
+                                &group.errors,
+                                rule.handled.as_deref(),
+                            );
+                            let effect = match why {
+                                Some(why) => format!("{} {why}", rule.note),
+                                None => rule.note.clone(),
+                            };
+                            (severity, title, effect)
+                        }
                     }
                 }
             };

@@ -119,6 +119,7 @@ pub fn audit(
         verdicts,
         findings,
         caveats,
+        trial: None,
     };
     Ok(Audit { hardening, report })
 }

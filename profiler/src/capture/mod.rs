@@ -142,6 +142,10 @@ pub struct CaptureOptions {
     pub max_signatures: u32,
     /// Show a status line on a terminal, and say what stopping does.
     pub status_line: bool,
+    /// Told once the probe is attached and the target's existing tasks are followed:
+    /// from then on nothing the target does is missed (`sandprof try` starts the
+    /// container it traces only then).
+    pub attached: Option<std::sync::mpsc::Sender<()>>,
 }
 
 /// A target checked and found, with nothing started yet.
@@ -283,6 +287,7 @@ pub fn capture(
         status_line: options.status_line,
         signals,
         left_running,
+        attached: options.attached.clone(),
     };
     let raw = runtime.block_on(session.run())?;
     let target = match target {

@@ -127,6 +127,8 @@ pub struct Session {
     /// What a target sandprof did not start is, in the message that says it is left
     /// running.
     pub left_running: String,
+    /// Told once tracing has begun.
+    pub attached: Option<std::sync::mpsc::Sender<()>>,
 }
 
 /// A command being stopped.
@@ -155,6 +157,10 @@ impl Session {
                     _ => "nothing was traced",
                 }
             );
+        }
+        if let Some(attached) = self.attached.take() {
+            // The receiver may have given up waiting; tracing goes on regardless.
+            let _ = attached.send(());
         }
         if self.status_line {
             let _ = writeln!(

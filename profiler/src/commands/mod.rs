@@ -12,4 +12,6 @@ pub mod recommend;
 pub mod release;
 pub mod report;
 pub mod runsc_log;
+// `try` is a keyword: the module is `r#try`.
+pub mod r#try;
 pub mod verify;

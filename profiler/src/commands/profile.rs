@@ -360,6 +360,7 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
         kill_after: opts.kill_after,
         max_signatures: opts.max_signatures,
         status_line: !opts.quiet,
+        attached: None,
     };
     let (raw, target) = capture::capture(resolved, &options)?;
     let profile = build(Database::get(), &raw, target, &Host::current());

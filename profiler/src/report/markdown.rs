@@ -24,6 +24,9 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for verdict in &report.verdicts {
         verdict_section(verdict, out)?;
     }
+    if let Some(trial) = &report.trial {
+        super::trial::markdown(trial, out)?;
+    }
     findings(report, out)?;
     captured(report, out)
 }
@@ -156,6 +159,16 @@ fn finding_detail(number: usize, finding: &Finding, out: &mut dyn Write) -> io::
     }
     for line in &evidence.detail {
         writeln!(out, "- {}", inline(line))?;
+    }
+    if let Some(obs) = &finding.observation {
+        writeln!(
+            out,
+            "- Under runsc: {}",
+            inline(&super::trial::observation(obs))
+        )?;
+        for line in &obs.detail {
+            writeln!(out, "  - {}", inline(line))?;
+        }
     }
     match finding.remediations.as_slice() {
         [] => {}

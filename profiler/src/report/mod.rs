@@ -13,6 +13,7 @@ mod json;
 pub(crate) mod markdown;
 mod table;
 pub mod text;
+pub mod trial;
 pub mod upgrade;
 
 use std::io::{self, Write};

@@ -72,6 +72,9 @@ pub fn render(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<(
         }
         writeln!(out)?;
     }
+    if let Some(trial) = &report.trial {
+        super::trial::table(trial, out)?;
+    }
 
     for severity in text::SEVERITIES {
         let group: Vec<&Finding> = report
@@ -88,7 +91,7 @@ pub fn render(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<(
             group.len()
         );
         writeln!(out, "{}", paint.paint(severity_style(severity), &heading))?;
-        writeln!(out, "{}", findings_table(&group))?;
+        writeln!(out, "{}", findings_table(&group, report.trial.is_some()))?;
         writeln!(out)?;
     }
     if report.findings.is_empty() {
@@ -103,9 +106,14 @@ pub fn render(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<(
     Ok(())
 }
 
-fn findings_table(findings: &[&Finding]) -> String {
-    let mut builder = Builder::with_capacity(findings.len() + 1, 6);
-    builder.push_record(["Runtime", "Category", "Finding", "Calls", "First", "Fix"]);
+/// `observed` adds what a trial showed about each finding (`sandprof try`).
+fn findings_table(findings: &[&Finding], observed: bool) -> String {
+    let mut builder = Builder::with_capacity(findings.len() + 1, 7);
+    let mut header = vec!["Runtime", "Category", "Finding", "Calls", "First", "Fix"];
+    if observed {
+        header.push("Observed");
+    }
+    builder.push_record(header);
     for finding in findings {
         let first = finding
             .evidence
@@ -113,7 +121,7 @@ fn findings_table(findings: &[&Finding]) -> String {
             .as_ref()
             .map(text::occurrence)
             .unwrap_or_default();
-        builder.push_record([
+        let mut record = vec![
             text::runtime_name(finding.runtime).to_owned(),
             text::category_name(finding.category).to_owned(),
             wrap_lines(
@@ -123,14 +131,27 @@ fn findings_table(findings: &[&Finding]) -> String {
             finding.evidence.calls.to_string(),
             first,
             text::first_fix(finding),
-        ]);
+        ];
+        if observed {
+            record.push(
+                finding
+                    .observation
+                    .as_ref()
+                    .map(super::trial::observation)
+                    .unwrap_or_default(),
+            );
+        }
+        builder.push_record(record);
     }
-    builder
-        .build()
+    let mut table = builder.build();
+    table
         .with(Style::sharp())
         .with(Modify::new(Columns::one(4)).with(Width::wrap(28).keep_words(true)))
-        .with(Modify::new(Columns::one(5)).with(Width::wrap(24).keep_words(true)))
-        .to_string()
+        .with(Modify::new(Columns::one(5)).with(Width::wrap(24).keep_words(true)));
+    if observed {
+        table.with(Modify::new(Columns::one(6)).with(Width::wrap(24).keep_words(true)));
+    }
+    table.to_string()
 }
 
 /// Wraps each line of `text` at word boundaries to at most `width` columns; a word wider

@@ -1,0 +1,165 @@
+//! Everything a trial creates on the host, and its removal on every exit path: a
+//! private temporary directory (bundles, root file systems, runtime state, logs), the
+//! mounts made in it, the containers created and their cgroups. Dropping the
+//! [`Workspace`] — on return, error, panic, or after Ctrl-C or SIGTERM was turned
+//! into an error — deletes the containers (`delete -f`/`-force`), unmounts, removes
+//! cgroups the runtimes left, then the directory. The directory is removed only once
+//! nothing is mounted in it any more: removing a tree with the host's `/` bound inside
+//! would reach into the host.
+//!
+//! Mounts are made in sandprof's private mount namespace (see
+//! [`super::host::private_mount_namespace`]), so even SIGKILL cannot leave them on
+//! the host.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use super::cgroup::Hierarchies;
+use super::host;
+use super::runtime::RuntimeCli;
+
+/// The trial's host resources.
+pub struct Workspace {
+    dir: Option<tempfile::TempDir>,
+    /// Mount points, in the order mounted.
+    mounts: Vec<PathBuf>,
+    /// Containers created (or being created), with the runtime that owns each.
+    containers: Vec<(RuntimeCli, String)>,
+    /// cgroup paths the containers were given.
+    cgroups: Vec<String>,
+    /// A short random token naming this trial's containers and cgroups.
+    token: String,
+}
+
+impl Workspace {
+    /// A new private directory (mode 0700, unpredictable name) under the system's
+    /// temporary directory.
+    pub fn new() -> anyhow::Result<Workspace> {
+        let dir = tempfile::Builder::new()
+            .prefix("sandprof-try-")
+            .tempdir()
+            .context("cannot create a private temporary directory")?;
+        let token = dir
+            .path()
+            .file_name()
+            .map(|n| {
+                n.to_string_lossy()
+                    .trim_start_matches("sandprof-try-")
+                    .to_owned()
+            })
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        Ok(Workspace {
+            dir: Some(dir),
+            mounts: Vec::new(),
+            containers: Vec::new(),
+            cgroups: Vec::new(),
+            token,
+        })
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        self.dir
+            .as_ref()
+            .map_or(Path::new("/nonexistent"), |d| d.path())
+    }
+
+    /// A name unique to this trial: `sandprof-try-<token>-<what>`.
+    pub fn name(&self, what: &str) -> String {
+        format!("sandprof-try-{}-{what}", self.token)
+    }
+
+    /// Creates `relative` (and its parents) in the directory.
+    pub fn subdir(&self, relative: &str) -> anyhow::Result<PathBuf> {
+        let path = self.path().join(relative);
+        std::fs::create_dir_all(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        Ok(path)
+    }
+
+    /// Records a mount made at `target`, to be undone.
+    pub fn mounted(&mut self, target: PathBuf) {
+        self.mounts.push(target);
+    }
+
+    /// Records a container about to be created, to be deleted.
+    pub fn container(&mut self, runtime: &RuntimeCli, id: &str) {
+        self.containers.push((runtime.clone(), id.to_owned()));
+    }
+
+    /// Records a cgroup path a container is given.
+    pub fn cgroup(&mut self, path: &str) {
+        self.cgroups.push(path.to_owned());
+    }
+
+    /// Deletes container `id` now, reporting a failure; it is forgotten either way
+    /// (a delete that failed is retried at drop).
+    pub fn delete_container(&mut self, id: &str) -> anyhow::Result<()> {
+        let Some(i) = self.containers.iter().position(|(_, c)| c == id) else {
+            return Ok(());
+        };
+        let (runtime, id) = &self.containers[i];
+        runtime.delete_now(id)?;
+        self.containers.remove(i);
+        Ok(())
+    }
+
+    fn teardown(&mut self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (runtime, id) in self.containers.drain(..).rev() {
+            if let Err(e) = runtime.delete_now(&id) {
+                // A container that never got created is not a problem.
+                let text = e.to_string();
+                if !text.contains("does not exist") && !text.contains("not exist") {
+                    problems.push(text);
+                }
+            }
+        }
+        let mut all_unmounted = true;
+        for target in self.mounts.drain(..).rev() {
+            if let Err(e) = host::unmount(&target) {
+                all_unmounted = false;
+                problems.push(format!("{e:#}"));
+            }
+        }
+        let hierarchies = Hierarchies::of_this_process();
+        for cgroup in self.cgroups.drain(..) {
+            hierarchies.remove(&cgroup);
+        }
+        if let Some(dir) = self.dir.take() {
+            if all_unmounted {
+                if let Err(e) = dir.close() {
+                    problems.push(format!("cannot remove the temporary directory: {e}"));
+                }
+            } else {
+                let kept = dir.keep();
+                problems.push(format!(
+                    "left {} in place because something is still mounted in it",
+                    kept.display()
+                ));
+            }
+        }
+        problems
+    }
+
+    /// Removes everything now, reporting what could not be removed.
+    pub fn close(mut self) -> anyhow::Result<()> {
+        let problems = self.teardown();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            anyhow::bail!("cleaning up after the trial: {}", problems.join("; "))
+        }
+    }
+}
+
+impl Drop for Workspace {
+    fn drop(&mut self) {
+        for problem in self.teardown() {
+            let _ = writeln!(std::io::stderr(), "sandprof: cleanup: {problem}");
+        }
+    }
+}
