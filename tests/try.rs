@@ -510,3 +510,57 @@ fn runsc_refusing_to_start_says_why_and_where_its_logs_are() {
     assert!(stderr.contains("no-such-platform"), "{stderr}");
     assert_nothing_left(&before, "the trial");
 }
+
+#[test]
+fn a_bundle_keeps_its_configuration() {
+    if !ready("a_bundle_keeps_its_configuration") {
+        return;
+    }
+    let _one = one_trial_at_a_time();
+    let dir = scratch();
+    let bundle = dir.path().join("bundle");
+    for sub in [
+        "rootfs/bin",
+        "rootfs/proc",
+        "rootfs/sys",
+        "rootfs/dev",
+        "rootfs/tmp",
+    ] {
+        std::fs::create_dir_all(bundle.join(sub)).unwrap();
+    }
+    std::fs::copy("/bin/busybox", bundle.join("rootfs/bin/busybox")).unwrap();
+    let spec = Command::new("runc")
+        .args(["spec", "--bundle"])
+        .arg(&bundle)
+        .status()
+        .expect("runc runs");
+    assert!(spec.success());
+    // `runc spec` asks for a terminal and runs `sh`; sandprof captures output instead,
+    // and the command given replaces the bundle's.
+    let (_, report) = try_json(&[
+        "--bundle",
+        bundle.to_str().unwrap(),
+        "--",
+        "/bin/busybox",
+        "hostname",
+    ]);
+    // The bundle's own hostname, not the one sandprof gives its own containers.
+    assert_eq!(stdout_of(&report, 0), "runc\n");
+    assert_eq!(stdout_of(&report, 1), "runc\n");
+    assert_eq!(
+        report["trial"]["rootfs"],
+        format!("bundle {}", bundle.display())
+    );
+    let refused = Command::new(sandprof_bin())
+        .args(["try", "--bundle"])
+        .arg(&bundle)
+        .args(["--user", "nobody", "--", "/bin/busybox", "true"])
+        .output()
+        .expect("sandprof runs");
+    assert_eq!(
+        String::from_utf8_lossy(&refused.stderr),
+        "sandprof: error: --user, --env and --cap-add shape sandprof's own container \
+         configuration; a --bundle keeps its config.json: change the user, environment or \
+         capabilities there\n"
+    );
+}

@@ -118,6 +118,14 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
     } else {
         Source::Rootfs(RootfsSource::Host)
     };
+    if matches!(source, Source::Bundle(_))
+        && (opts.user.is_some() || !opts.env.is_empty() || !opts.cap_add.is_empty())
+    {
+        anyhow::bail!(
+            "--user, --env and --cap-add shape sandprof's own container configuration; a \
+             --bundle keeps its config.json: change the user, environment or capabilities there"
+        );
+    }
     if matches!(
         source,
         Source::Rootfs(RootfsSource::Host | RootfsSource::Dir(_))

@@ -251,6 +251,8 @@ pub struct RunSettings<'a> {
     pub loopback: bool,
     /// The cgroup hierarchies, for peak memory.
     pub hierarchies: &'a Hierarchies,
+    /// runsc's logs outlive the trial (`--log-dir`): errors say where they are.
+    pub logs_kept: bool,
 }
 
 /// Run 1, first half: the runc container created (its init waits for `start`) and
@@ -421,11 +423,29 @@ pub async fn runsc(
     signals: &mut Signals,
 ) -> anyhow::Result<RunOutcome> {
     let id = workspace.name("runsc");
-    let logs_are = || format!("runsc's logs are in {}", log_dir.display());
+    let logs_are = || {
+        if settings.logs_kept {
+            format!("runsc's logs are in {}", log_dir.display())
+        } else {
+            "pass --log-dir DIR to keep runsc's logs".to_owned()
+        }
+    };
     workspace.cgroup(cgroup);
-    let stdio = create(runtime, bundle, &id, None, workspace, signals)
-        .await
-        .with_context(|| format!("runsc could not create the sandbox; {}", logs_are()))?;
+    // Booting the sandbox is bounded too: a platform that hangs at boot (KVM under
+    // nested virtualisation) hangs in `create`.
+    let stdio = tokio::time::timeout(
+        settings.timeout,
+        create(runtime, bundle, &id, None, workspace, signals),
+    )
+    .await
+    .map_err(|_| {
+        anyhow!(
+            "runsc did not finish creating the sandbox within {} s",
+            settings.timeout.as_secs()
+        )
+    })
+    .and_then(|created| created)
+    .with_context(|| format!("runsc could not create the sandbox; {}", logs_are()))?;
     let started = Instant::now();
     signals
         .guard(async { Ok(runtime.start(&id).await?) })

@@ -204,6 +204,7 @@ pub fn run_trial(
         timeout: options.timeout,
         loopback: options.net == Net::Loopback,
         hierarchies: &hierarchies,
+        logs_kept: options.log_dir.is_some(),
     };
     let runc_cgroup = format!("/{}", workspace.name("runc"));
     let runsc_cgroup = format!("/{}", workspace.name("runsc"));
@@ -456,9 +457,17 @@ async fn probe_kvm(
         timeout: KVM_PROBE,
         loopback: false,
         hierarchies: settings.hierarchies,
+        logs_kept: false,
     };
     let mut probe = runsc.clone();
     probe.logging.clear();
+    let hung = || {
+        anyhow::anyhow!(
+            "runsc's KVM platform did not run `true` within {} s: it hangs at boot on this \
+             machine (nested virtualisation does that); use `--platform ptrace`",
+            KVM_PROBE.as_secs()
+        )
+    };
     let outcome = run::runsc(
         &probe,
         &probe_bundle,
@@ -468,14 +477,12 @@ async fn probe_kvm(
         workspace,
         signals,
     )
-    .await
-    .context("runsc's KVM platform cannot run a container here")?;
-    if outcome.ending == run::Ending::TimedOut {
-        bail!(
-            "runsc's KVM platform did not run `true` within {} s: it hangs at boot on this \
-             machine (nested virtualisation); use `--platform ptrace`",
-            KVM_PROBE.as_secs()
-        );
+    .await;
+    match outcome {
+        Ok(outcome) if outcome.ending == run::Ending::TimedOut => Err(hung()),
+        Ok(_) => Ok(()),
+        Err(e) if e.downcast_ref::<run::Interrupted>().is_some() => Err(e),
+        Err(e) if format!("{e:#}").contains("did not finish creating the sandbox") => Err(hung()),
+        Err(e) => Err(e.context("runsc's KVM platform cannot run a container here")),
     }
-    Ok(())
 }

@@ -109,6 +109,7 @@ impl Workspace {
 
     fn teardown(&mut self) -> Vec<String> {
         let mut problems = Vec::new();
+        let had_containers = !self.containers.is_empty();
         for (runtime, id) in self.containers.drain(..).rev() {
             if let Err(e) = runtime.delete_now(&id) {
                 // A container that never got created is not a problem.
@@ -117,6 +118,11 @@ impl Workspace {
                     problems.push(text);
                 }
             }
+        }
+        // A sandbox whose `create` never finished has no saved state for `delete` to
+        // act on; its processes are found by the private state directory they name.
+        if had_containers {
+            problems.extend(kill_strays(self.path()));
         }
         let mut all_unmounted = true;
         for target in self.mounts.drain(..).rev() {
@@ -154,6 +160,42 @@ impl Workspace {
             anyhow::bail!("cleaning up after the trial: {}", problems.join("; "))
         }
     }
+}
+
+/// Kills (SIGKILL) the processes whose command line names a path in `dir`: runtime
+/// processes of this trial only, since `dir` is its private, unpredictable directory.
+fn kill_strays(dir: &Path) -> Vec<String> {
+    let needle = dir.as_os_str().as_encoded_bytes();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let me = std::process::id();
+    let mut problems = Vec::new();
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if pid as u32 == me {
+            continue;
+        }
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        if cmdline.windows(needle.len()).any(|w| w == needle) {
+            // SAFETY: kill takes plain integers; the pid was read from /proc just now.
+            if unsafe { libc::kill(pid, libc::SIGKILL) } != 0 {
+                let err = std::io::Error::last_os_error();
+                if err.raw_os_error() != Some(libc::ESRCH) {
+                    problems.push(format!("cannot kill stray runtime process {pid}: {err}"));
+                }
+            }
+        }
+    }
+    problems
 }
 
 impl Drop for Workspace {

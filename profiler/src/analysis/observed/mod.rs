@@ -28,12 +28,8 @@ use super::finding::{Finding, Observation, ObservationKind, Report};
 use super::flags::RunscFlags;
 use super::trial::{self, RunEnding};
 use super::{analyze, verdict as verdicts, AnalysisOptions};
-#[cfg(test)]
-use crate::profile::ArgSignature;
 use crate::runsc_log::to_profile;
 use crate::sandbox::Trial;
-#[cfg(test)]
-use calls::Calls;
 use calls::{
     covered, difference_finding, differences, is_restart, new_errnos, raw, refusal, CallIndex,
 };
@@ -215,34 +211,35 @@ fn observe(
     })
 }
 
-/// The signatures of a profile, for tests.
-#[cfg(test)]
-fn sig(
-    syscall: &str,
-    fields: &[(&str, syscall_db::FieldValue)],
-    calls: u64,
-    errors: &[(&str, u64)],
-) -> ArgSignature {
-    ArgSignature {
-        syscall: syscall.to_owned(),
-        number: 0,
-        fields: fields
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
-            .collect(),
-        calls,
-        errors: errors.iter().map(|(e, n)| ((*e).to_owned(), *n)).collect(),
-        incomplete: Vec::new(),
-        first: None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use syscall_db::FieldValue;
 
     use super::*;
     use crate::analysis::finding::{Category, DbReference, Evidence, Severity, ShownArg};
+    use crate::profile::ArgSignature;
+    use calls::Calls;
+
+    /// One signature of a profile.
+    fn sig(
+        syscall: &str,
+        fields: &[(&str, FieldValue)],
+        calls: u64,
+        errors: &[(&str, u64)],
+    ) -> ArgSignature {
+        ArgSignature {
+            syscall: syscall.to_owned(),
+            number: 0,
+            fields: fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+            calls,
+            errors: errors.iter().map(|(e, n)| ((*e).to_owned(), *n)).collect(),
+            incomplete: Vec::new(),
+            first: None,
+        }
+    }
 
     fn index(sigs: Vec<ArgSignature>) -> CallIndex {
         let mut index = CallIndex::default();
