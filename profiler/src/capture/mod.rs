@@ -146,6 +146,9 @@ pub struct CaptureOptions {
     /// from then on nothing the target does is missed (`sandprof try` starts the
     /// container it traces only then).
     pub attached: Option<std::sync::mpsc::Sender<()>>,
+    /// The caller stops the target itself once the capture ends (`sandprof try`
+    /// deletes its container), so an early stop leaves nothing running to report.
+    pub caller_stops_target: bool,
 }
 
 /// A target checked and found, with nothing started yet.
@@ -288,6 +291,7 @@ pub fn capture(
         signals,
         left_running,
         attached: options.attached.clone(),
+        caller_stops_target: options.caller_stops_target,
     };
     let raw = runtime.block_on(session.run())?;
     let target = match target {

@@ -129,6 +129,8 @@ pub struct Session {
     pub left_running: String,
     /// Told once tracing has begun.
     pub attached: Option<std::sync::mpsc::Sender<()>>,
+    /// The caller stops the target once the capture ends: nothing is left running.
+    pub caller_stops_target: bool,
 }
 
 /// A command being stopped.
@@ -175,7 +177,7 @@ impl Session {
         let (stopped_by, early) = self
             .event_loop(&mut ring, &mut gathered, &mut command_exit)
             .await?;
-        if early.is_some() {
+        if early.is_some() && !self.caller_stops_target {
             self.report_left_running()?;
         }
 

@@ -361,6 +361,7 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
         max_signatures: opts.max_signatures,
         status_line: !opts.quiet,
         attached: None,
+        caller_stops_target: false,
     };
     let (raw, target) = capture::capture(resolved, &options)?;
     let profile = build(Database::get(), &raw, target, &Host::current());

@@ -4,7 +4,13 @@
 //! runtime left behind.
 
 use std::fs;
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// How long a cgroup emptied by SIGKILL may stay busy before its removal is reported
+/// as failed.
+const BUSY_WAIT: Duration = Duration::from_secs(3);
 
 /// Mount points of the cgroup hierarchies: the v2 one, and v1 controllers by name.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -66,14 +72,33 @@ impl Hierarchies {
             .find_map(|file| read_number(&file))
     }
 
-    /// Removes cgroup `path` from every hierarchy where it is left (empty cgroups
-    /// only; the kernel refuses the others).
-    pub fn remove(&self, path: &str) {
+    /// Removes cgroup `path` from every hierarchy where it is left, and says which
+    /// could not be removed. A cgroup whose last processes were just killed stays busy
+    /// until the kernel has reaped them, so a busy one is retried for a short while.
+    pub fn remove(&self, path: &str) -> Vec<String> {
         let relative = path.trim_start_matches('/');
+        let deadline = Instant::now() + BUSY_WAIT;
         let mounts = self.v2.iter().chain(self.v1.iter().map(|(m, _)| m));
+        let mut problems = Vec::new();
         for mount in mounts {
-            let _ = fs::remove_dir(mount.join(relative));
+            let dir = mount.join(relative);
+            loop {
+                match fs::remove_dir(&dir) {
+                    Ok(()) => break,
+                    Err(e) if e.kind() == ErrorKind::NotFound => break,
+                    Err(e)
+                        if e.raw_os_error() == Some(libc::EBUSY) && Instant::now() < deadline =>
+                    {
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                    Err(e) => {
+                        problems.push(format!("cannot remove cgroup {}: {e}", dir.display()));
+                        break;
+                    }
+                }
+            }
         }
+        problems
     }
 }
 

@@ -303,6 +303,8 @@ pub async fn runc_prepare(
         max_signatures: profiler_common::maps::SIGNATURES_CAPACITY,
         status_line: false,
         attached: Some(attached_tx),
+        // The container is deleted when the trial ends, however it ends.
+        caller_stops_target: true,
     };
     let resolved = capture::resolve(&TargetSpec::Cgroup(PathBuf::from(
         cgroup.trim_start_matches('/'),

@@ -133,7 +133,7 @@ impl Workspace {
         }
         let hierarchies = Hierarchies::of_this_process();
         for cgroup in self.cgroups.drain(..) {
-            hierarchies.remove(&cgroup);
+            problems.extend(hierarchies.remove(&cgroup));
         }
         if let Some(dir) = self.dir.take() {
             if all_unmounted {
