@@ -17,6 +17,8 @@
 //! - [`verify`]: inside a pod, which runtime is really in use and where the isolation
 //!   boundary is;
 //! - [`sandbox`]: the workload run under runc and runsc side by side (`sandprof try`);
+//! - [`bench`]: the sandbox's cost measured on the node (`sandprof bench`), a file the
+//!   Kubernetes wiring and the cost figures read;
 //! - [`commands`]: the `sandprof` subcommands that wire the stages together.
 //!
 //! Data flows one way: capture → profile → analysis → report, with runsc logs entering
@@ -29,6 +31,7 @@
 pub mod analysis;
 pub mod atomic_file;
 pub mod audit;
+pub mod bench;
 pub mod capture;
 pub mod commands;
 pub mod k8s;

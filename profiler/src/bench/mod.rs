@@ -1,0 +1,24 @@
+//! `sandprof bench`: the cost of a sandbox measured on the node itself. One fixed suite
+//! runs in the same OCI bundle under runc and under runsc, interleaved and repeated;
+//! the result is a versioned measurement file that the stages downstream read
+//! (`k8s runtimeclass --measurement`, `report --bench`, `recommend --bench`). Data
+//! flows one way: this stage uses the sandbox stage's runs and imports nothing from
+//! its readers.
+//!
+//! - [`suite`]: what is measured, in which unit, how, and how much work;
+//! - [`workload`]: the programs that run inside the container and time themselves;
+//! - [`runner`]: the containers, interleaving and repetitions on the host;
+//! - [`footprint`]: a container's processes, their memory (Pss) and CPU;
+//! - [`machine`]: the machine measured on;
+//! - [`result`]: the measurement file, its statistics and its checks;
+//! - [`render`]: table, Markdown and JSON.
+pub mod footprint;
+pub mod machine;
+pub mod render;
+pub mod result;
+pub mod runner;
+pub mod suite;
+pub mod workload;
+
+pub use result::{BenchResult, LoadError, Metric, Stats};
+pub use runner::{preflight, run_bench, BenchOptions};

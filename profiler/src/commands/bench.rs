@@ -1,0 +1,185 @@
+//! `sandprof bench`: measure what runsc costs on this node beside runc, and write the
+//! measurement the Kubernetes wiring and the cost figures read. Also the hidden
+//! `sandprof bench-workload`, the suite's programs as they run inside the container.
+
+use std::io::{self, IsTerminal as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+
+use super::args::{runsc_flags, RuntimeArg};
+use super::output::Output;
+use crate::analysis::RunscFlags;
+use crate::bench::{self, render, suite, workload, BenchOptions};
+use crate::commands::profile::parse_duration;
+use crate::k8s::sandbox::{KataHypervisor, Sandbox};
+use crate::report::Format;
+use crate::sandbox::Interrupted;
+
+/// Options of `sandprof bench`.
+#[derive(Debug, clap::Args)]
+#[command(override_usage = "sudo sandprof bench [OPTIONS]")]
+pub struct Options {
+    /// The sandboxed runtime to measure beside runc. Only gVisor runs on a node
+    /// without Kata; for Kata, its published figures are named instead.
+    #[arg(long, value_enum, default_value_t = RuntimeArg::Gvisor)]
+    pub runtime: RuntimeArg,
+
+    /// runsc's platform (ptrace works everywhere; kvm is checked with a short boot
+    /// first, since it hangs under nested virtualisation).
+    #[arg(long, value_name = "PLATFORM", default_value = "ptrace")]
+    pub platform: String,
+
+    /// Extra runsc flags, comma-separated (e.g. "--net-raw"). May be repeated.
+    #[arg(long, value_name = "FLAGS", allow_hyphen_values = true)]
+    pub runsc_flags: Vec<RunscFlags>,
+
+    /// The short suite: fewer repetitions and less work per repetition.
+    #[arg(long)]
+    pub quick: bool,
+
+    /// Write the measurement (JSON, format `sandprof.bench`; see docs/bench.md) to
+    /// this file, for `k8s runtimeclass --measurement` and `report --bench`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Output format of the summary on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Kill any one container run still going after this long.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "5m")]
+    pub timeout: Duration,
+}
+
+/// Runs `sandprof bench`.
+pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
+    if opts.runtime == RuntimeArg::Kata {
+        bail!("{}", kata_message());
+    }
+    let options = BenchOptions {
+        platform: opts.platform.clone(),
+        runsc_flags: runsc_flags(&opts.runsc_flags)?.to_strings(),
+        quick: opts.quick,
+        timeout: opts.timeout,
+    };
+    let (runc, runsc) = bench::preflight(&options)?;
+    // Created before the runs, so an unwritable path fails now, not minutes later.
+    let mut file = opts
+        .out
+        .as_deref()
+        .map(|path| Output::to::<&Path>(Some(path), &[]))
+        .transpose()?;
+    let terminal = io::stderr().is_terminal();
+    let mut progress = |step: usize, total: usize, what: &str| {
+        let mut err = io::stderr().lock();
+        let _ = if terminal {
+            write!(err, "\r\x1b[Ksandprof bench: [{step}/{total}] {what}")
+        } else {
+            writeln!(err, "sandprof bench: [{step}/{total}] {what}")
+        };
+        let _ = err.flush();
+    };
+    let result = match bench::run_bench(&options, runc, runsc, &mut progress) {
+        Ok(result) => result,
+        Err(e) if e.downcast_ref::<Interrupted>().is_some() => {
+            let _ = writeln!(io::stderr(), "\nsandprof: {e:#}");
+            return Ok(ExitCode::from(130));
+        }
+        Err(e) => {
+            if terminal {
+                let _ = writeln!(io::stderr());
+            }
+            return Err(e);
+        }
+    };
+    if terminal {
+        let _ = writeln!(io::stderr(), "\r\x1b[K");
+    }
+    if let Some(mut file) = file.take() {
+        render::json(&result, &mut file).context("cannot write the measurement")?;
+        file.finish()?;
+    }
+    let mut out = Output::stdout();
+    match opts.format {
+        Format::Table => render::table(&result, &mut out)?,
+        Format::Markdown => render::markdown(&result, &mut out)?,
+        Format::Json => render::json(&result, &mut out)?,
+    }
+    out.finish()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What `--runtime kata` says: Kata cannot run here, and where its figures come from.
+fn kata_message() -> String {
+    let figures: Vec<String> = [
+        KataHypervisor::Qemu,
+        KataHypervisor::Clh,
+        KataHypervisor::Fc,
+    ]
+    .into_iter()
+    .map(|hv| {
+        let d = Sandbox::Kata(hv).default_overhead();
+        format!(
+            "{}: cpu {}, memory {} ({})",
+            hv.as_str(),
+            d.cpu,
+            d.memory,
+            d.source
+        )
+    })
+    .collect();
+    format!(
+        "sandprof bench measures runtimes that run on this node; Kata Containers needs a \
+         hypervisor and its runtime installed, so its figures stay published ones, not \
+         measured: {}",
+        figures.join("; ")
+    )
+}
+
+/// Options of the hidden `sandprof bench-workload`.
+#[derive(Debug, clap::Args)]
+pub struct WorkloadOptions {
+    #[command(subcommand)]
+    command: WorkloadCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum WorkloadCommand {
+    /// Every micro-benchmark once, one JSON sample per line.
+    Micro {
+        /// The short suite's amounts of work.
+        #[arg(long)]
+        quick: bool,
+        /// A writable directory on the host's disk.
+        #[arg(long)]
+        disk: PathBuf,
+        /// A static binary that runs `true` when called so.
+        #[arg(long)]
+        exec: PathBuf,
+    },
+    /// Hold memory and sleep until killed.
+    Hold {
+        /// MiB of anonymous memory to touch.
+        #[arg(long)]
+        mib: usize,
+        /// A file to create once ready.
+        #[arg(long)]
+        ready: PathBuf,
+    },
+}
+
+/// Runs `sandprof bench-workload` (inside a bench container).
+pub fn run_workload(opts: WorkloadOptions) -> anyhow::Result<ExitCode> {
+    match opts.command {
+        WorkloadCommand::Micro { quick, disk, exec } => {
+            let work = if quick { suite::QUICK } else { suite::FULL };
+            let stdout = io::stdout();
+            workload::micro(&work, &disk, &exec, &mut stdout.lock())?;
+        }
+        WorkloadCommand::Hold { mib, ready } => workload::hold(mib, &ready)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
