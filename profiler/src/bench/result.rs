@@ -258,10 +258,88 @@ impl BenchResult {
     }
 }
 
+/// A measurement with the given medians (one sample each) for every figure of the
+/// suite; figures not given are 1.0 under both runtimes.
+#[cfg(test)]
+pub fn fixture(values: &[(MetricId, f64, f64)]) -> BenchResult {
+    let metrics = SUITE
+        .iter()
+        .map(|def| {
+            let (runc, runsc) = values
+                .iter()
+                .find(|(id, _, _)| *id == def.id)
+                .map_or((1.0, 1.0), |(_, a, b)| (*a, *b));
+            Metric::new(def, &[runc], &[runsc])
+        })
+        .collect();
+    BenchResult {
+        format: FORMAT.to_owned(),
+        version: VERSION,
+        date: "2026-12-02T02:08:38Z".to_owned(),
+        sandprof_version: "0.1.0".to_owned(),
+        quick: false,
+        repetitions: 1,
+        machine: Machine {
+            kernel: "6.18.44".to_owned(),
+            cpu_model: "AMD EPYC".to_owned(),
+            cores: 2,
+        },
+        runc: RuntimeInfo {
+            version: "1.1.5+ds1".to_owned(),
+            platform: None,
+            flags: Vec::new(),
+        },
+        runsc: RuntimeInfo {
+            version: "0.0~20221219.0".to_owned(),
+            platform: Some("ptrace".to_owned()),
+            flags: Vec::new(),
+        },
+        disk_fs: "ext4".to_owned(),
+        exec_binary: "/bin/busybox".to_owned(),
+        metrics,
+        runsc_processes: vec![ProcessShare {
+            role: "sandbox".to_owned(),
+            count: 1,
+            pss_mib: 22.0,
+        }],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::bench::suite::metric;
+
+    #[test]
+    fn the_file_round_trips() {
+        let result = fixture(&[(MetricId::Syscall, 0.25, 57.5)]);
+        let text = serde_json::to_string_pretty(&result).unwrap();
+        assert_eq!(BenchResult::parse(&text, "m.json").unwrap(), result);
+        assert!(text.contains("\"format\": \"sandprof.bench\""));
+        assert!(text.contains("\"id\": \"syscall\""));
+    }
+
+    #[test]
+    fn bad_files_say_what_is_wrong() {
+        let err = |text: &str| BenchResult::parse(text, "m.json").unwrap_err().to_string();
+        assert_eq!(
+            err("{\"runtime\": \"gvisor\"}"),
+            "m.json: not a sandprof bench measurement (its `format` is not \"sandprof.bench\"; \
+             write one with `sandprof bench --out FILE`)"
+        );
+        assert_eq!(
+            err("{\"format\": \"sandprof.bench\", \"version\": 7}"),
+            "m.json: version 7 is not one this sandprof reads (it reads 1)"
+        );
+        assert!(err("{\n  \"format\": ").starts_with("m.json: not JSON (line 2, column"));
+        let mut partial = fixture(&[]);
+        partial.metrics.retain(|m| m.id != MetricId::IdleCpu);
+        let text = serde_json::to_string(&partial).unwrap();
+        assert_eq!(
+            err(&text),
+            "m.json: the figure `idle_cpu` is missing: the measurement is incomplete"
+        );
+    }
 
     #[test]
     fn stats_median_and_spread() {
