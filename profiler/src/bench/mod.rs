@@ -11,9 +11,11 @@
 //! - [`footprint`]: a container's processes, their memory (Pss) and CPU;
 //! - [`machine`]: the machine measured on;
 //! - [`result`]: the measurement file, its statistics and its checks;
-//! - [`render`]: table, Markdown and JSON.
+//! - [`render`]: table, Markdown and JSON;
+//! - [`plan`]: the benchmark plan with its thresholds (`--plan`).
 pub mod footprint;
 pub mod machine;
+pub mod plan;
 pub mod render;
 pub mod result;
 pub mod runner;

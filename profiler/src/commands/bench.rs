@@ -49,6 +49,15 @@ pub struct Options {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
+    /// Print the benchmark plan (what is measured, how, the checks and thresholds) as
+    /// Markdown for the migration ticket, and run nothing.
+    #[arg(long)]
+    pub plan: bool,
+
+    /// With --plan: the measurement (a `--out` file) the thresholds derive from.
+    #[arg(long, value_name = "FILE", requires = "plan")]
+    pub bench: Option<PathBuf>,
+
     /// Kill any one container run still going after this long.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "5m")]
     pub timeout: Duration,
@@ -58,6 +67,17 @@ pub struct Options {
 pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
     if opts.runtime == RuntimeArg::Kata {
         bail!("{}", kata_message());
+    }
+    if opts.plan {
+        let measurement = opts
+            .bench
+            .as_deref()
+            .map(bench::BenchResult::load)
+            .transpose()?;
+        let mut out = Output::stdout();
+        bench::plan::plan(measurement.as_ref(), &mut out)?;
+        out.finish()?;
+        return Ok(ExitCode::SUCCESS);
     }
     let options = BenchOptions {
         platform: opts.platform.clone(),
