@@ -22,7 +22,8 @@
 //! - [`commands`]: the `sandprof` subcommands that wire the stages together.
 //!
 //! Data flows one way: capture → profile → analysis → report, with runsc logs entering
-//! the analysis as facts, as a profile does. `k8s` reads the analysis's reports;
+//! the analysis as facts, as a profile does. `bench` builds on `sandbox`'s runs and
+//! produces a measurement file; `k8s` reads it and the analysis's reports;
 //! `audit` builds on `k8s`'s manifest reading and the analysis's findings model;
 //! `recommend` on all three; `verify` only on `k8s`'s upstream sources. No stage
 //! imports from one that consumes it.
