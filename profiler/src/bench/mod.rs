@@ -12,7 +12,9 @@
 //! - [`machine`]: the machine measured on;
 //! - [`result`]: the measurement file, its statistics and its checks;
 //! - [`render`]: table, Markdown and JSON;
-//! - [`plan`]: the benchmark plan with its thresholds (`--plan`).
+//! - [`plan`]: the benchmark plan with its thresholds (`--plan`);
+//! - [`cost`]: one workload's slowdown predicted from its profile and a measurement.
+pub mod cost;
 pub mod footprint;
 pub mod machine;
 pub mod plan;

@@ -83,7 +83,7 @@ pub fn preflight(options: &BenchOptions) -> anyhow::Result<(PathBuf, PathBuf)> {
 }
 
 /// The two runtimes and everything the runs share.
-struct Bench<'a> {
+pub struct Bench<'a> {
     /// sandprof's executable as the containers see it.
     helper: String,
     runc: RuntimeCli,
@@ -326,14 +326,16 @@ fn order(rep: usize) -> [Kind; 2] {
     }
 }
 
-/// Runs the suite. Call [`preflight`] first, and this before sandprof starts any
-/// thread (it moves into a private mount namespace).
-pub fn run_bench(
+/// Sets up both bundles and runtimes in a new workspace, and runs `work` with them on
+/// an event loop; the workspace is removed whatever `work` returns. Call [`preflight`]
+/// first, and this before sandprof starts any thread (it moves into a private mount
+/// namespace).
+fn with_bench<T>(
     options: &BenchOptions,
     runc_binary: PathBuf,
     runsc_binary: PathBuf,
-    progress: Progress<'_>,
-) -> anyhow::Result<BenchResult> {
+    work: impl AsyncFnOnce(&mut Bench<'_>) -> anyhow::Result<T>,
+) -> anyhow::Result<(T, String, String, String)> {
     host::private_mount_namespace()?;
     let runsc_version = trial::runsc_version(&runsc_binary)?;
     let runc_version = runc_version(&runc_binary)?;
@@ -367,13 +369,14 @@ pub fn run_bench(
         &options.runsc_flags,
     )?;
     let hierarchies = Hierarchies::of_this_process();
+    let disk_fs = machine::filesystem_type(&disk);
     let mut bench = Bench {
         helper,
         runc,
         runsc,
         bundles,
         template,
-        disk: disk.clone(),
+        disk,
         log_dir,
         hierarchies: &hierarchies,
         workspace,
@@ -384,11 +387,27 @@ pub fn run_bench(
         .enable_all()
         .build()
         .context("cannot start the event loop")?;
-    let reps = suite::repetitions(options.quick);
-    let disk_fs = machine::filesystem_type(&disk);
-    let samples = tokio.block_on(measure(&mut bench, options, reps, progress))?;
+    let result = tokio.block_on(work(&mut bench));
     tokio.shutdown_background();
-    bench.workspace.close()?;
+    let closed = bench.workspace.close();
+    let value = result?;
+    closed?;
+    Ok((value, runc_version, runsc_version, disk_fs))
+}
+
+/// Runs the suite. Call [`preflight`] first, and this before sandprof starts any
+/// thread (it moves into a private mount namespace).
+pub fn run_bench(
+    options: &BenchOptions,
+    runc_binary: PathBuf,
+    runsc_binary: PathBuf,
+    progress: Progress<'_>,
+) -> anyhow::Result<BenchResult> {
+    let reps = suite::repetitions(options.quick);
+    let (samples, runc_version, runsc_version, disk_fs) =
+        with_bench(options, runc_binary, runsc_binary, async |bench| {
+            measure(bench, options, reps, progress).await
+        })?;
     Ok(assemble(
         options,
         reps,
@@ -405,6 +424,72 @@ pub fn run_bench(
         },
         disk_fs,
     ))
+}
+
+/// A command's wall time (start to exit) under both runtimes.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct CommandTiming {
+    /// The command.
+    pub command: Vec<String>,
+    /// runc's runs, in milliseconds.
+    pub runc_ms: super::result::Stats,
+    /// runsc's runs, in milliseconds.
+    pub runsc_ms: super::result::Stats,
+    /// runsc's median ÷ runc's.
+    pub slowdown: f64,
+    /// runsc's release and platform.
+    pub runsc: RuntimeInfo,
+}
+
+/// Runs `command` in the bench bundle `repetitions` times under each runtime,
+/// interleaved, and times each from `create` to its exit, as the start-up figure is
+/// timed. Its exit status must be 0 under both.
+pub fn time_command(
+    options: &BenchOptions,
+    runc_binary: PathBuf,
+    runsc_binary: PathBuf,
+    command: &[String],
+    repetitions: usize,
+    progress: Progress<'_>,
+) -> anyhow::Result<CommandTiming> {
+    let ((runc, runsc), _, runsc_version, _) =
+        with_bench(options, runc_binary, runsc_binary, async |bench| {
+            let mut signals = Signals::watch()?;
+            let (mut runc, mut runsc) = (Vec::new(), Vec::new());
+            for rep in 0..repetitions {
+                for kind in order(rep) {
+                    progress(
+                        rep * 2 + usize::from(kind != order(rep)[0]) + 1,
+                        repetitions * 2,
+                        &format!("{}: {}", kind_name(kind), command.join(" ")),
+                    );
+                    let outcome = bench.run(kind, command, &mut signals).await?;
+                    let ms = (outcome.create + outcome.wall).as_secs_f64() * 1000.0;
+                    match kind {
+                        Kind::Runc => runc.push(ms),
+                        Kind::Runsc => runsc.push(ms),
+                    }
+                }
+            }
+            Ok((runc, runsc))
+        })?;
+    let runc_ms = super::result::Stats::of(&runc);
+    let runsc_ms = super::result::Stats::of(&runsc);
+    Ok(CommandTiming {
+        command: command.to_vec(),
+        slowdown: if runc_ms.median > 0.0 {
+            runsc_ms.median / runc_ms.median
+        } else {
+            0.0
+        },
+        runc_ms,
+        runsc_ms,
+        runsc: RuntimeInfo {
+            version: runsc_version,
+            platform: Some(options.platform.clone()),
+            flags: options.runsc_flags.clone(),
+        },
+    })
 }
 
 /// The configuration every bench container shares: a Kubernetes-like container on

@@ -20,7 +20,9 @@ use crate::sandbox::Interrupted;
 
 /// Options of `sandprof bench`.
 #[derive(Debug, clap::Args)]
-#[command(override_usage = "sudo sandprof bench [OPTIONS]")]
+#[command(override_usage = "sudo sandprof bench [OPTIONS]\n       \
+                            sudo sandprof bench [OPTIONS] -- CMD [ARGS]...\n       \
+                            sandprof bench --plan [--bench FILE]")]
 pub struct Options {
     /// The sandboxed runtime to measure beside runc. Only gVisor runs on a node
     /// without Kata; for Kata, its published figures are named instead.
@@ -61,6 +63,16 @@ pub struct Options {
     /// Kill any one container run still going after this long.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "5m")]
     pub timeout: Duration,
+
+    /// With a command: how many times to run it under each runtime.
+    #[arg(long, value_name = "N", default_value_t = 3, requires = "command")]
+    pub repetitions: usize,
+
+    /// Instead of the suite, time this command (create to exit, in the bench's bundle)
+    /// under runc and runsc: the measured slowdown a `report --bench` prediction is
+    /// checked against.
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
 }
 
 /// Runs `sandprof bench`.
@@ -86,6 +98,9 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
         timeout: opts.timeout,
     };
     let (runc, runsc) = bench::preflight(&options)?;
+    if !opts.command.is_empty() {
+        return time_command(&opts, &options, runc, runsc);
+    }
     // Created before the runs, so an unwritable path fails now, not minutes later.
     let mut file = opts
         .out
@@ -127,6 +142,54 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
         Format::Table => render::table(&result, &mut out)?,
         Format::Markdown => render::markdown(&result, &mut out)?,
         Format::Json => render::json(&result, &mut out)?,
+    }
+    out.finish()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `sandprof bench -- CMD`: the command's wall times under both runtimes.
+fn time_command(
+    opts: &Options,
+    options: &BenchOptions,
+    runc: PathBuf,
+    runsc: PathBuf,
+) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(opts.repetitions > 0, "--repetitions must be at least 1");
+    let mut progress = |step: usize, total: usize, what: &str| {
+        let _ = writeln!(io::stderr(), "sandprof bench: [{step}/{total}] {what}");
+    };
+    let timing = match bench::runner::time_command(
+        options,
+        runc,
+        runsc,
+        &opts.command,
+        opts.repetitions,
+        &mut progress,
+    ) {
+        Ok(t) => t,
+        Err(e) if e.downcast_ref::<Interrupted>().is_some() => {
+            let _ = writeln!(io::stderr(), "sandprof: {e:#}");
+            return Ok(ExitCode::from(130));
+        }
+        Err(e) => return Err(e),
+    };
+    let mut out = Output::stdout();
+    match opts.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &timing)?;
+            writeln!(out)?;
+        }
+        Format::Table | Format::Markdown => writeln!(
+            out,
+            "{}: runc {} ms ±{:.0}%, runsc {} ms ±{:.0}% ({} runs each, create to exit): {}",
+            timing.command.join(" "),
+            render::value(timing.runc_ms.median),
+            timing.runc_ms.spread_pct,
+            render::value(timing.runsc_ms.median),
+            timing.runsc_ms.spread_pct,
+            opts.repetitions,
+            render::slowdown(Some(timing.slowdown))
+        )?,
     }
     out.finish()?;
     Ok(ExitCode::SUCCESS)
