@@ -30,7 +30,7 @@ struct Program {
     cause: Option<String>,
     predicted: String,
     #[serde(default)]
-    release: Option<String>,
+    differs: Option<String>,
 }
 
 fn corpus() -> Corpus {
@@ -74,12 +74,12 @@ fn corpus_is_large_enough_and_well_formed() {
         );
         assert!(!p.package.is_empty() && !p.command.is_empty(), "{}", p.name);
         // A prediction that differs from the observation is only allowed with the
-        // release difference that explains it.
+        // evidence that explains it.
         let agree = (p.predicted == "likely-to-break") == (p.observed == "breaks");
         assert_eq!(
             agree,
-            p.release.is_none(),
-            "{}: `release` explains disagreements",
+            p.differs.is_none(),
+            "{}: `differs` explains disagreements",
             p.name
         );
     }

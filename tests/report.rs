@@ -894,11 +894,11 @@ fn the_traced_workload_gets_exactly_the_findings_the_database_predicts() {
          those fields may not have matched."
             .to_owned(),
     ];
-    // The fixture was captured with database 2026.11.2; every later data set says so.
+    // The fixture was captured with database 2026.11.3; every later data set says so.
     let current = syscall_db::Database::get().version();
-    if current != "2026.11.2" {
+    if current != "2026.11.3" {
         caveats.push(format!(
-            "p.sandprof.json was captured with database 2026.11.2, this report uses {current}: \
+            "p.sandprof.json was captured with database 2026.11.3, this report uses {current}: \
              arguments the newer capture spec records may be missing from it."
         ));
     }

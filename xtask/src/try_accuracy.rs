@@ -3,7 +3,7 @@
 //! runsc), and rewrites the accuracy section of `docs/try.md`: predicted against
 //! observed per program, and the precision and recall of the "likely to break"
 //! prediction against observed breakage, with and without the programs whose
-//! disagreement is a difference between the installed runsc and the newest gVisor.
+//! disagreement the corpus explains (`differs`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -36,7 +36,7 @@ struct Program {
     #[serde(default)]
     user: Option<String>,
     #[serde(default)]
-    release: Option<String>,
+    differs: Option<String>,
 }
 
 /// What one trial said.
@@ -46,7 +46,8 @@ struct Outcome {
     predicted: String,
     observed: String,
     cause: String,
-    release: bool,
+    /// The corpus explains why prediction and observation differ.
+    explained: bool,
 }
 
 const BEGIN: &str = "<!-- accuracy:begin (cargo xtask try-accuracy) -->";
@@ -99,7 +100,7 @@ fn trial(sandprof: &Path, program: &Program, out: &Path) -> anyhow::Result<Outco
         predicted: text(&trial["predicted"]),
         observed: text(&report["verdicts"][0]["status"]),
         cause,
-        release: program.release.is_some(),
+        explained: program.differs.is_some(),
     })
 }
 
@@ -134,16 +135,16 @@ fn section(outcomes: &[Outcome], version: &str) -> String {
         outcomes.iter().filter(|o| o.service).count()
     );
     let all: Vec<&Outcome> = outcomes.iter().collect();
-    let same_release: Vec<&Outcome> = outcomes.iter().filter(|o| !o.release).collect();
+    let unexplained: Vec<&Outcome> = outcomes.iter().filter(|o| !o.explained).collect();
     let _ = writeln!(s, "| Programs | \"Breaks\" precision | \"Breaks\" recall |");
     let _ = writeln!(s, "|---|---|---|");
     let (p, r) = scores(&all);
     let _ = writeln!(s, "| all, at runsc {version} | {p} | {r} |");
-    let (p, r) = scores(&same_release);
+    let (p, r) = scores(&unexplained);
     let _ = writeln!(
         s,
-        "| without the {} release differences | {p} | {r} |",
-        outcomes.len() - same_release.len()
+        "| without the {} explained differences | {p} | {r} |",
+        outcomes.len() - unexplained.len()
     );
     let _ = writeln!(
         s,
@@ -151,8 +152,8 @@ fn section(outcomes: &[Outcome], version: &str) -> String {
     );
     let _ = writeln!(s, "|---|---|---|---|");
     for o in outcomes {
-        let mark = if o.release {
-            " (release difference)"
+        let mark = if o.explained {
+            " (explained difference)"
         } else {
             ""
         };

@@ -21,6 +21,7 @@ use super::machine;
 use super::result::{BenchResult, Metric, ProcessShare, RuntimeInfo, FORMAT, VERSION};
 use super::suite::{self, MetricId, SUITE};
 use super::workload::parse_samples;
+use crate::release::installed_runsc_release;
 use crate::sandbox::cgroup::Hierarchies;
 use crate::sandbox::host;
 use crate::sandbox::rootfs;
@@ -337,7 +338,7 @@ fn with_bench<T>(
     work: impl AsyncFnOnce(&mut Bench<'_>) -> anyhow::Result<T>,
 ) -> anyhow::Result<(T, String, String, String)> {
     host::private_mount_namespace()?;
-    let runsc_version = trial::runsc_version(&runsc_binary)?;
+    let runsc_version = installed_runsc_release(Some(&runsc_binary))?.version;
     let runc_version = runc_version(&runc_binary)?;
     let exe = std::env::current_exe()
         .and_then(|p| p.canonicalize())

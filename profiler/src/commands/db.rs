@@ -14,6 +14,7 @@ use syscall_db::{
     Arch, ArgRule, Database, GvisorStatus, GvisorSyscall, KataFact, Provenance, Runtime,
 };
 
+use super::args::RuntimeArg;
 use super::release::ReleaseArgs;
 use crate::release::{self, JudgedRelease};
 use crate::report::db::diff::DiffView;
@@ -115,21 +116,6 @@ struct Output {
     /// Output format.
     #[arg(long, value_enum, default_value_t = DbFormat::Table)]
     format: DbFormat,
-}
-
-#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum RuntimeArg {
-    Gvisor,
-    Kata,
-}
-
-impl From<RuntimeArg> for Runtime {
-    fn from(r: RuntimeArg) -> Runtime {
-        match r {
-            RuntimeArg::Gvisor => Runtime::Gvisor,
-            RuntimeArg::Kata => Runtime::Kata,
-        }
-    }
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -14,7 +14,9 @@ use syscall_db::Database;
 
 use crate::analysis::observed::judge_trial;
 use crate::analysis::RunscFlags;
+use crate::commands::args;
 use crate::commands::profile::parse_duration;
+use crate::release::{installed_runsc_release, judge_installed};
 use crate::report::{self, FailOn, Format};
 use crate::sandbox::rootfs::RootfsSource;
 use crate::sandbox::spec::parse_capability;
@@ -103,12 +105,7 @@ pub struct Options {
 
 /// Runs the subcommand.
 pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
-    let mut flags = RunscFlags::none();
-    for more in &opts.runsc_flags {
-        flags
-            .extend(more.clone())
-            .context("invalid --runsc-flags")?;
-    }
+    let flags = args::runsc_flags(&opts.runsc_flags)?;
     let source = if let Some(bundle) = &opts.bundle {
         Source::Bundle(bundle.clone())
     } else if let Some(dir) = &opts.rootfs {
@@ -146,9 +143,14 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
         log_dir: opts.log_dir.clone(),
     };
     let (runc, runsc) = preflight(&options)?;
-    let db = Database::get();
+    // What runsc does is judged by the database as it was at that runsc's release: an
+    // observation and a prediction about different releases would not compare.
+    let installed = installed_runsc_release(Some(&runsc))?;
+    let version = installed.version.clone();
+    let judged = judge_installed(Database::get(), installed)?;
+    let db = judged.database();
     let arch = host_arch()?;
-    let trial = match run_trial(&options, runc, runsc, db) {
+    let trial = match run_trial(&options, (runc, runsc), version, db) {
         Ok(trial) => trial,
         Err(e) if e.downcast_ref::<Interrupted>().is_some() => {
             let _ = writeln!(io::stderr(), "sandprof: {e:#}");
@@ -156,7 +158,8 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(e),
     };
-    let report = judge_trial(db, &trial, arch, &flags)?;
+    let mut report = judge_trial(db, &trial, arch, &flags)?;
+    judged.annotate(&mut report);
     let render = |out: &mut dyn Write, color: bool| -> anyhow::Result<()> {
         report::render(&report, opts.format, out, color)
             .and_then(|()| out.flush())

@@ -259,26 +259,12 @@ fn log_messages(log: &str) -> String {
         .join("\n")
 }
 
-/// The version line of `runsc --version` (`runsc version 0.0~20221219.0`) → the
-/// version (`0.0~20221219.0`).
-pub fn parse_version(output: &str) -> Option<String> {
-    output
-        .lines()
-        .find_map(|line| line.strip_prefix("runsc version "))
-        .map(|v| v.trim().to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn versions_and_logs() {
-        assert_eq!(
-            parse_version("runsc version 0.0~20221219.0\nspec: 1.0.2-dev\n").as_deref(),
-            Some("0.0~20221219.0")
-        );
-        assert_eq!(parse_version("something else"), None);
+    fn logs() {
         assert_eq!(
             log_messages("{\"level\":\"error\",\"msg\":\"no such file\",\"time\":\"t\"}\nplain"),
             "no such file\nplain"

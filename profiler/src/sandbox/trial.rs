@@ -21,7 +21,7 @@ use super::cgroup::Hierarchies;
 use super::host;
 use super::rootfs::{self, RootfsSource};
 use super::run::{self, RunOutcome, RunSettings, Signals};
-use super::runtime::{self, Kind, RuntimeCli};
+use super::runtime::{Kind, RuntimeCli};
 use super::spec::{self, ProcessConfig, HOSTNAME};
 use super::user;
 use super::workspace::Workspace;
@@ -131,17 +131,6 @@ pub fn find_program(program: &str) -> Option<PathBuf> {
     })
 }
 
-/// `runsc --version`.
-pub fn runsc_version(runsc: &Path) -> anyhow::Result<String> {
-    let out = std::process::Command::new(runsc)
-        .arg("--version")
-        .output()
-        .with_context(|| format!("cannot run {} --version", runsc.display()))?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    runtime::parse_version(&text)
-        .with_context(|| format!("`runsc --version` printed no version: {text:?}"))
-}
-
 /// Checks what a trial needs before anything is created.
 pub fn preflight(options: &TrialOptions) -> anyhow::Result<(PathBuf, PathBuf)> {
     if !host::is_root() {
@@ -182,17 +171,17 @@ pub fn check_runsc_flags(flags: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs the trial. Call [`preflight`] first, and this before sandprof starts any
-/// thread.
+/// Runs the trial with the runtimes [`preflight`] found; `runsc_version` is what that
+/// runsc reports (`runsc --version`), recorded with the trial. Call this before
+/// sandprof starts any thread.
 pub fn run_trial(
     options: &TrialOptions,
-    runc_binary: PathBuf,
-    runsc_binary: PathBuf,
+    (runc_binary, runsc_binary): (PathBuf, PathBuf),
+    runsc_version: String,
     db: &Database,
 ) -> anyhow::Result<Trial> {
     let begun = Instant::now();
     host::private_mount_namespace()?;
-    let runsc_version = runsc_version(&runsc_binary)?;
     let mut workspace = Workspace::new()?;
     let (runc_bundle, runsc_bundle, command, rootfs_text) = bundles(options, &mut workspace)?;
     let log_dir = match &options.log_dir {
