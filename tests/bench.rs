@@ -200,3 +200,38 @@ fn runtimeclass_refuses_an_incomplete_measurement() {
         )
     );
 }
+
+#[test]
+fn report_predicts_the_cost_from_a_measurement() {
+    let profile = "tests/fixtures/profiles/workload.sandprof.json";
+    let bench = "tests/fixtures/bench/node.json";
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let run = std::process::Command::new(crate::support::sandprof_bin())
+        .current_dir(root)
+        .args(["report", profile, "--runtime", "gvisor", "--bench", bench])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = String::from_utf8_lossy(&run.stdout);
+    // The fixture measurement (a full run on a 2-core VM, runsc 20221219.0 on ptrace):
+    // start-up 1859.1 − 248.0 ms; clone3 8 × ½ (15455.0 − 3470.8) µs; getppid 1040 ×
+    // (26.9 − 0.39) µs.
+    let tail: Vec<&str> = text.lines().rev().take(6).collect::<Vec<_>>();
+    assert_eq!(
+        tail.into_iter().rev().collect::<Vec<_>>(),
+        [
+            "  predicted under gVisor: 8.02× (250 ms as profiled under runc + 1755 ms: 1611 ms \
+             of container start-up and 144 ms of syscall cost), from the measurement of \
+             sandprof bench on 2026-12-02T02:32:10Z, runsc 0.0~20221219.0 (platform ptrace)",
+            "    clone3 ×8: 47.9 ms (33% of the syscall cost)",
+            "    execve ×5: 30.0 ms (21% of the syscall cost)",
+            "    getppid ×1040: 27.6 ms (19% of the syscall cost)",
+            "    rt_sigaction ×508: 13.5 ms (9% of the syscall cost)",
+            "    clone ×2: 12.0 ms (8% of the syscall cost)",
+        ]
+    );
+}

@@ -187,7 +187,7 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
             for (name, p) in &predictions {
                 writeln!(out, "{}{name}:", if markdown { "- " } else { "" })?;
                 for line in cost::lines(p) {
-                    writeln!(out, "{}{line}", if markdown { "  " } else { "  " })?;
+                    writeln!(out, "  {line}")?;
                 }
             }
         }
