@@ -68,6 +68,10 @@ pub struct CountKey {
 pub const SIG_UNREADABLE_BASE: u32 = 1 << 0;
 /// The string in slot `i` is cut at `STR_LEN - 1` bytes: `SIG_TRUNCATED_BASE << i`.
 pub const SIG_TRUNCATED_BASE: u32 = 1 << 8;
+/// The path in string slot `i` lies outside the kept prefixes and is left out (the slot
+/// holds zeros); the call was recorded for a non-zero value of its other fields:
+/// `SIG_OUTSIDE_BASE << i`.
+pub const SIG_OUTSIDE_BASE: u32 = 1 << 16;
 
 /// `INT_SIGS` key: one distinct argument signature of one syscall, with its outcome.
 #[repr(C)]

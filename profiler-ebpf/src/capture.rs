@@ -9,7 +9,7 @@ use aya_ebpf::{
 };
 use profiler_common::{
     event::{EventKind, IntSigEvent, LostCause, StrSigEvent},
-    key::{IntSigKey, StrSigKey, SIG_TRUNCATED_BASE, SIG_UNREADABLE_BASE},
+    key::{IntSigKey, StrSigKey, SIG_OUTSIDE_BASE, SIG_TRUNCATED_BASE, SIG_UNREADABLE_BASE},
     spec::{
         FieldKind, FieldSpec, SyscallSpec, MAX_FIELDS, MAX_PATH_PREFIXES, MAX_STRS,
         PATH_PREFIX_LEN, STR_LEN,
@@ -43,6 +43,7 @@ pub fn record(regs: *const u8, spec: &SyscallSpec, nr: u32, errno: u32, pid_tgid
         values: [0; MAX_FIELDS],
     };
     let mut has_strings = false;
+    let mut outside = 0u32;
     let mut i = 0;
     while i < MAX_FIELDS {
         if i as u32 >= spec.n_fields {
@@ -52,9 +53,33 @@ pub fn record(regs: *const u8, spec: &SyscallSpec, nr: u32, errno: u32, pid_tgid
         match read_field(regs, &field, i, key) {
             FieldOutcome::Value => {}
             FieldOutcome::String => has_strings = true,
+            FieldOutcome::Outside(slot) => outside |= SIG_OUTSIDE_BASE << slot,
             FieldOutcome::Skip => return,
         }
         i += 1;
+    }
+    if outside != 0 {
+        // A path nowhere near the prefixes says nothing a rule can use, so the call is
+        // kept only when another field does (statx with AT_NO_AUTOMOUNT, refused by
+        // older gVisor releases on any path): most such calls stop here, as before.
+        let mut any = 0u64;
+        let mut v = 0;
+        while v < MAX_FIELDS {
+            any |= key.base.values[v];
+            v += 1;
+        }
+        if any == 0 {
+            return;
+        }
+        key.base.flags |= outside;
+        let mut s = 0;
+        while s < MAX_STRS {
+            if outside & (SIG_OUTSIDE_BASE << s) != 0 {
+                clear(&mut key.strs[s]);
+            }
+            s += 1;
+        }
+        has_strings = true;
     }
     if has_strings {
         record_str(key, pid_tgid, exe);
@@ -68,7 +93,10 @@ enum FieldOutcome {
     Value,
     /// A string slot was filled (or marked unreadable).
     String,
-    /// A path outside the prefixes: this call records no signature.
+    /// A path outside the prefixes, in this string slot: the call records a signature
+    /// only if another field holds a non-zero value.
+    Outside(usize),
+    /// A path that cannot be read: this call records no signature.
     Skip,
 }
 
@@ -134,7 +162,7 @@ fn read_string(
         let head = unsafe { bpf_probe_read_user(arg as *const [u8; PATH_PREFIX_LEN]) };
         if let Ok(head) = head {
             if !under_prefix(&head) {
-                return FieldOutcome::Skip;
+                return FieldOutcome::Outside(slot);
             }
         }
         // A match, or a short string at the very end of a mapping: read it all.
@@ -164,7 +192,7 @@ fn read_string(
         let mut head = [0u8; PATH_PREFIX_LEN];
         head.copy_from_slice(&buf[..PATH_PREFIX_LEN]);
         if !under_prefix(&head) {
-            return FieldOutcome::Skip;
+            return FieldOutcome::Outside(slot);
         }
         fold_numeric_components(buf);
     }

@@ -9,8 +9,8 @@ use std::sync::{Arc, OnceLock};
 use crate::error::Error;
 use crate::history::{GvisorKernel, GvisorNote, GvisorSpan, ProcPath, RunscFlagSpec};
 use crate::model::{
-    AbiFact, Arch, ArgRule, Capture, Constant, FieldNaming, FieldValues, GvisorSyscall, KataFact,
-    Provenance, Remediation, Runtime, Syscall,
+    AbiFact, Arch, ArgRule, Capture, CaptureField, Constant, FieldNaming, FieldValues,
+    GvisorSyscall, KataFact, Provenance, Remediation, Runtime, Syscall, Value,
 };
 use crate::release::{Release, Releases};
 use crate::rule_index::{CompiledRules, RuleIndex};
@@ -336,6 +336,30 @@ impl Database {
     /// Names of every constant group.
     pub fn constant_groups(&self) -> impl Iterator<Item = &str> {
         self.store.constants.keys().map(String::as_str)
+    }
+
+    /// The bits capture field `field` keeps on `arch`: its mask, a number or constant
+    /// names joined by `|` (each looked up in the field's own group first, then in any
+    /// group); every bit when it has none. `Err` names a constant no group has.
+    pub fn capture_mask(&self, field: &CaptureField, arch: Arch) -> Result<u64, String> {
+        let Some(mask) = &field.mask else {
+            return Ok(u64::MAX);
+        };
+        match mask {
+            Value::Number(n) => Ok(*n),
+            Value::Name(names) => names.split('|').map(str::trim).try_fold(0, |acc, name| {
+                field
+                    .names
+                    .as_deref()
+                    .and_then(|group| self.constant(group, name, arch))
+                    .or_else(|| {
+                        self.constant_groups()
+                            .find_map(|group| self.constant(group, name, arch))
+                    })
+                    .map(|value| acc | value)
+                    .ok_or_else(|| name.to_owned())
+            }),
+        }
     }
 
     /// The name of a Linux errno number (asm-generic numbering, shared by x86_64 and

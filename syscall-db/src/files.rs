@@ -205,6 +205,10 @@ pub(crate) struct GvisorNotesFile {
     /// caller's fallback does not depend on gVisor's version).
     #[serde(default)]
     pub handled: BTreeMap<String, String>,
+    /// /proc files (as `gvisor/proc.toml` names them) whose absence common readers
+    /// handle, and how.
+    #[serde(default)]
+    pub handled_paths: BTreeMap<String, String>,
 }
 
 /// Our note on one syscall, for the releases it holds for.

@@ -125,6 +125,7 @@ fn load(sources: &Sources) -> Result<Store, Error> {
         proc: history::proc_paths(parsed.proc.paths),
         notes: parsed.notes.note,
         handled: parsed.notes.handled,
+        handled_paths: parsed.notes.handled_paths,
         rules,
         rule_tables,
         remediations: parsed.remediations.remediation,

@@ -27,6 +27,8 @@ pub(crate) struct Store {
     pub(crate) notes: Vec<GvisorNote>,
     /// Syscalls whose refusal common callers handle, and how (`notes.toml`, `[handled]`).
     pub(crate) handled: BTreeMap<String, String>,
+    /// /proc files whose absence common readers handle, and how (`[handled_paths]`).
+    pub(crate) handled_paths: BTreeMap<String, String>,
     /// Every rule of every release, in file order.
     pub(crate) rules: Vec<ArgRule>,
     /// For each rule, the index in `provenance` of its file's table.

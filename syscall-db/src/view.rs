@@ -271,15 +271,20 @@ fn proc_rules(store: &Store, release: Release) -> Vec<ArgRule> {
         .collect();
     let syscalls = proc_syscalls(store);
     // Alternatives of each glob, relative to `/proc/` (system-wide) or to the process's
-    // own directory (per-process), by reason.
-    let mut groups: BTreeMap<(Absence, bool), Vec<String>> = BTreeMap::new();
+    // own directory (per-process), by reason; a file whose absence readers handle gets
+    // a rule of its own, to carry that.
+    let mut groups: BTreeMap<(Absence, bool, Option<&str>), Vec<String>> = BTreeMap::new();
     for (path, reason) in topmost {
+        let handled = store
+            .handled_paths
+            .get_key_value(path)
+            .map(|(p, _)| p.as_str());
         let (per_process, relative) = match path.strip_prefix("/proc/#/") {
             Some(relative) => (true, relative),
             None => (false, path.trim_start_matches("/proc/")),
         };
         let mut add = |per_process: bool, relative: &str| {
-            let alternatives = groups.entry((reason, per_process)).or_default();
+            let alternatives = groups.entry((reason, per_process, handled)).or_default();
             alternatives.push(relative.to_owned());
             alternatives.push(format!("{relative}/**"));
         };
@@ -293,11 +298,11 @@ fn proc_rules(store: &Store, release: Release) -> Vec<ArgRule> {
     }
     groups
         .into_iter()
-        .map(|((reason, per_process), alternatives)| {
+        .map(|((reason, per_process, handled), alternatives)| {
             proc_rule(
                 store,
                 release,
-                reason,
+                (reason, handled),
                 per_process,
                 &alternatives,
                 &syscalls,
@@ -334,7 +339,7 @@ fn proc_syscalls(store: &Store) -> Vec<String> {
 fn proc_rule(
     store: &Store,
     release: Release,
-    reason: Absence,
+    (reason, handled): (Absence, Option<&str>),
     per_process: bool,
     alternatives: &[String],
     syscalls: &[String],
@@ -345,7 +350,7 @@ fn proc_rule(
         format!("/proc/{{{}}}", alternatives.join(","))
     };
     let kind = if per_process { "pid" } else { "global" };
-    let (id, note, cited) = match reason {
+    let (mut id, note, cited) = match reason {
         Absence::AddedIn(first) => (
             format!("gvisor.proc.{kind}-added-in-{first}"),
             format!(
@@ -363,6 +368,12 @@ fn proc_rule(
             last,
         ),
     };
+    if let Some(path) = handled {
+        // `/proc/#/ns/mnt` → `.pid.ns.mnt`: one id per handled file.
+        let name = path.trim_start_matches("/proc/").replace('#', "pid");
+        id.push('.');
+        id.push_str(&name.replace('/', "."));
+    }
     // --override-procs stubs only names directly under /proc.
     let remediations = PROC_REMEDIATIONS
         .iter()
@@ -394,7 +405,7 @@ fn proc_rule(
         },
         remediations,
         note,
-        handled: None,
+        handled: handled.and_then(|path| store.handled_paths.get(path).cloned()),
         sources,
         first: Some(release),
         last: Some(release),

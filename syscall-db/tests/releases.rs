@@ -271,6 +271,41 @@ fn paths_a_release_registers_are_never_denied_and_paths_it_lacks_are() {
     );
 }
 
+#[test]
+fn a_missing_file_its_readers_handle_gets_a_rule_of_its_own_that_says_so() {
+    let old = Database::get().at(r("release-20221219.0")).unwrap();
+    let rule = |path: &str| {
+        let fields: FieldValues = [("path".to_owned(), FieldValue::Str(path.to_owned()))].into();
+        old.best_matching_rule(Runtime::Gvisor, Arch::X86_64, "openat", &fields)
+            .cloned()
+            .unwrap()
+    };
+    let pid_max = rule("/proc/sys/kernel/pid_max");
+    assert_eq!(
+        pid_max.id,
+        "gvisor.proc.global-added-in-release-20241118.0.sys.kernel.pid_max"
+    );
+    assert_eq!(
+        pid_max.outcome,
+        Outcome::Fails {
+            errno: "ENOENT".to_owned()
+        }
+    );
+    assert!(pid_max
+        .handled
+        .unwrap()
+        .starts_with("procps (ps, top) and strace"));
+    assert_eq!(
+        rule("/proc/self/ns/mnt").id,
+        "gvisor.proc.pid-added-in-release-20230801.0.pid.ns.mnt"
+    );
+    // A file added in the same release whose readers do not carry on keeps the shared,
+    // unhandled rule.
+    let ostype = rule("/proc/sys/kernel/ostype");
+    assert_eq!(ostype.id, "gvisor.proc.global-added-in-release-20260126.0");
+    assert_eq!(ostype.handled, None);
+}
+
 /// The paths a glob of the form `/prefix/{a,b,c}` names, one brace group at the end.
 fn alternatives(glob: &str) -> Vec<String> {
     let (prefix, group) = glob.split_once('{').expect("a brace group");

@@ -2,19 +2,19 @@
 //! first: unimplemented calls and calls refused without a capability break the workload
 //! (unless they already failed the same way under runc), fully implemented ones are
 //! fine, and partly implemented ones are judged on their captured arguments by the
-//! argument rules. Path rules (/proc, /sys, /dev) apply whatever the syscall's status.
+//! argument rules (as are refused ones whose every call a refusing rule describes). Path rules (/proc, /sys, /dev) apply whatever the syscall's status.
 //! Any 32-bit code breaks, as the database's ABI fact says: gVisor runs no 32-bit code.
 //! All of it is judged at the release the database is viewed at; a call the release
 //! refuses says from which later release gVisor implements it.
 
-use syscall_db::{GvisorStatus, GvisorSyscall, Runtime};
+use syscall_db::{GvisorStatus, GvisorSyscall, Outcome, Runtime};
 
 use super::dbref;
 use super::finding::{Category, Evidence, Finding, Severity};
 use super::outcome;
 use super::rules::Judge;
 use super::usage::SyscallUse;
-use crate::profile::{Abi, BinaryFormat};
+use crate::profile::{Abi, ArgSignature, BinaryFormat};
 
 /// Appends gVisor's findings to `out`, and the names of syscalls the database does not
 /// know to `unknown`.
@@ -30,7 +30,10 @@ pub fn findings<'a, 'p>(
         };
         match entry.status {
             GvisorStatus::Unimplemented | GvisorStatus::NeedsCapability => {
-                out.push(refused(judge, entry, used));
+                match described_refusals(judge, used) {
+                    Some(findings) => out.extend(findings),
+                    None => out.push(refused(judge, entry, used)),
+                }
             }
             GvisorStatus::Partial => {
                 let judged = judge.judge(Runtime::Gvisor, used);
@@ -44,6 +47,28 @@ pub fn findings<'a, 'p>(
     }
     binaries32(judge, out);
     super::gvisor_release::findings(judge, out);
+}
+
+/// For a syscall the release refuses as a whole: the findings of that release's rules,
+/// when every call has a captured signature that a refusing rule decides. Such a rule
+/// says how the refusal of those arguments plays out (reading a setting, a failure that
+/// loses nothing), which the table cannot. A rule saying a call works never overrides
+/// the table's refusal, and a call without a signature leaves the table to judge.
+fn described_refusals(judge: &Judge<'_, '_>, used: &SyscallUse<'_>) -> Option<Vec<Finding>> {
+    let signatures = judge.usage.signatures_of(used.name);
+    let captured: u64 = signatures.iter().map(|s| s.calls).sum();
+    if signatures.is_empty() || captured != used.calls {
+        return None;
+    }
+    let refusing = |sig: &&ArgSignature| {
+        judge
+            .decide(Runtime::Gvisor, used.name, &sig.fields)
+            .is_some_and(|rule| matches!(rule.outcome, Outcome::Fails { .. }))
+    };
+    if !signatures.iter().all(refusing) {
+        return None;
+    }
+    Some(judge.judge(Runtime::Gvisor, used).findings)
 }
 
 /// An unimplemented syscall, or one refused without a capability.

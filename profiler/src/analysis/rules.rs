@@ -140,7 +140,12 @@ impl<'a, 'p> Judge<'a, 'p> {
     }
 
     /// The most specific rule matching `fields`, if any.
-    fn decide(&self, runtime: Runtime, syscall: &str, fields: &FieldValues) -> Option<&'a ArgRule> {
+    pub(super) fn decide(
+        &self,
+        runtime: Runtime,
+        syscall: &str,
+        fields: &FieldValues,
+    ) -> Option<&'a ArgRule> {
         self.db
             .best_matching_rule(runtime, self.arch, syscall, fields)
     }

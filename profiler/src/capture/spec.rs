@@ -12,7 +12,7 @@ use profiler_common::spec::{
     self as abi, spec_index, FieldSpec, SyscallSpec, MAX_FIELDS, MAX_STRS, MAX_SYSCALL_NR,
     SPEC_CHECK_COMPAT_AT_ENTER, SPEC_COUNT_AT_ENTER, SPEC_ENTRIES, SPEC_EXEC_LIKE, SPEC_FORK_LIKE,
 };
-use syscall_db::{Arch, Capture, CaptureField, Database, FieldKind, Value};
+use syscall_db::{Arch, Capture, CaptureField, Database, FieldKind};
 
 /// Syscalls counted at entry: they never return, or their return has no number.
 const COUNT_AT_ENTRY: [&str; 4] = ["exit", "exit_group", "rt_sigreturn", "sigreturn"];
@@ -160,32 +160,14 @@ fn probe_kind(kind: FieldKind) -> abi::FieldKind {
     }
 }
 
-/// The field's mask: a number, or constant names joined by `|`, looked up in the
-/// field's own constant group first.
+/// The field's mask (see [`Database::capture_mask`]).
 fn mask(db: &Database, arch: Arch, field: &CaptureField) -> anyhow::Result<u64> {
-    let Some(mask) = &field.mask else {
-        return Ok(u64::MAX);
-    };
-    match mask {
-        Value::Number(n) => Ok(*n),
-        Value::Name(names) => names.split('|').map(str::trim).try_fold(0, |acc, name| {
-            let value = field
-                .names
-                .as_deref()
-                .and_then(|group| db.constant(group, name, arch))
-                .or_else(|| {
-                    db.constant_groups()
-                        .find_map(|group| db.constant(group, name, arch))
-                })
-                .with_context(|| {
-                    format!(
-                        "mask of field `{}` names unknown constant `{name}`",
-                        field.name
-                    )
-                })?;
-            Ok(acc | value)
-        }),
-    }
+    db.capture_mask(field, arch).map_err(|name| {
+        anyhow::anyhow!(
+            "mask of field `{}` names unknown constant `{name}`",
+            field.name
+        )
+    })
 }
 
 /// The probe's path prefix table.

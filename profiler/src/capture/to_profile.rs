@@ -8,7 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use profiler_common::event::LostCause;
 use profiler_common::key::{
-    IntSigKey, StrSigKey, EXE_UNKNOWN, NR_COMPAT_BIT, SIG_TRUNCATED_BASE, SIG_UNREADABLE_BASE,
+    IntSigKey, StrSigKey, EXE_UNKNOWN, NR_COMPAT_BIT, SIG_OUTSIDE_BASE, SIG_TRUNCATED_BASE,
+    SIG_UNREADABLE_BASE,
 };
 use syscall_db::{Arch, Database, ErrnoCounts, FieldValue, FieldValues};
 
@@ -140,6 +141,8 @@ fn decode_fields(
             continue;
         }
         let value = match (field.string_slot, strs) {
+            // A path outside /proc, /sys and /dev: left out, as no rule looks at it.
+            (Some(slot), Some(_)) if base.flags & (SIG_OUTSIDE_BASE << slot) != 0 => continue,
             (Some(slot), Some(strs)) => {
                 if base.flags & (SIG_TRUNCATED_BASE << slot) != 0 {
                     incomplete.push(format!("{}: truncated", field.name));

@@ -6,7 +6,9 @@
 //! components → `#`) and kept only under the same prefixes.
 
 use rustc_hash::FxHashMap;
-use syscall_db::{Arch, Capture, Database, FieldKind, FieldValue, FieldValues, Value};
+use syscall_db::{
+    Arch, Capture, CaptureField, Database, FieldKind, FieldValue, FieldValues, Value,
+};
 
 use super::args::{self, Symbol};
 
@@ -63,7 +65,10 @@ impl CaptureSpec {
                 .extend(db.syscalls(native).iter().map(|s| s.name.clone()));
         }
         for capture in db.captures() {
-            spec.add(capture);
+            // Masks as the tracer applies them, so both sides record the same value.
+            spec.add_masked(capture, |field| {
+                db.capture_mask(field, arch).unwrap_or(u64::MAX)
+            });
         }
         for group in db.constant_groups() {
             for constant in db.constants(group) {
@@ -75,8 +80,16 @@ impl CaptureSpec {
         spec
     }
 
-    /// Adds one syscall's capture (tests build specs by hand).
+    /// Adds one syscall's capture with its numeric masks (tests build specs by hand).
     pub fn add(&mut self, capture: &Capture) {
+        self.add_masked(capture, |field| match field.mask {
+            Some(Value::Number(m)) => m,
+            _ => u64::MAX,
+        });
+    }
+
+    /// Adds one syscall's capture, each field's mask given by `mask`.
+    fn add_masked(&mut self, capture: &Capture, mask: impl Fn(&CaptureField) -> u64) {
         let fields: Vec<Field> = capture
             .fields
             .iter()
@@ -86,10 +99,7 @@ impl CaptureSpec {
                 reading: match f.kind {
                     FieldKind::Arg => Some(Reading::Integer {
                         group: f.names.clone(),
-                        mask: match f.mask {
-                            Some(Value::Number(m)) => m,
-                            _ => u64::MAX,
-                        },
+                        mask: mask(f),
                     }),
                     FieldKind::UserPath => Some(Reading::Path),
                     FieldKind::UserStr => Some(Reading::Text),

@@ -142,6 +142,24 @@ impl Validator<'_> {
         }
         let notes = store.notes.iter().map(|n| (n.syscall.as_str(), n.range()));
         self.disjoint(file, "note on", notes);
+        for name in store.handled.keys() {
+            if !Arch::NATIVE
+                .iter()
+                .any(|&a| store.syscall_by_name(a, name).is_some())
+            {
+                let item = format!("handled `{name}`");
+                self.report(file, item, "no native arch has this syscall".into());
+            }
+        }
+        for path in store.handled_paths.keys() {
+            if !store.proc.iter().any(|p| &p.path == path) {
+                self.report(
+                    file,
+                    format!("handled path `{path}`"),
+                    "gvisor/proc.toml has no such path".into(),
+                );
+            }
+        }
     }
 
     /// Rules sharing an id hold for releases that do not overlap (a gVisor fact that
