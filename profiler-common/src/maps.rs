@@ -14,7 +14,7 @@ pub const INT_SIGS: &str = "INT_SIGS";
 pub const STR_SIGS: &str = "STR_SIGS";
 /// `PerCpuArray<u64>`, indexed by [`crate::event::LostCause`].
 pub const LOST: &str = "LOST";
-/// `PerCpuArray<u64>`, indexed by native syscall number (below
+/// `Array<u64>`, indexed by native syscall number (below
 /// [`crate::spec::MAX_SYSCALL_NR`]): calls whose argument signature was not recorded
 /// because its signature map was full. Their sum is `LOST[IntSigsFull] +
 /// LOST[StrSigsFull]`.
@@ -23,6 +23,10 @@ pub const LOST_SIGNATURES: &str = "LOST_SIGNATURES";
 pub const EVENTS: &str = "EVENTS";
 /// `PerCpuArray<StrSigKey>` of one element: scratch space, too large for the BPF stack.
 pub const SCRATCH: &str = "SCRATCH";
+
+/// The hash maps the probe declares with `BPF_F_NO_PREALLOC`: allocated as used. The
+/// loader clears the flag on kernels that do not allow it in tracing programs.
+pub const NO_PREALLOC_MAPS: [&str; 4] = [TASKS, COUNTS, INT_SIGS, STR_SIGS];
 
 /// Global holding the [`crate::spec::ProbeConfig`].
 pub const PROBE_CONFIG: &str = "PROBE_CONFIG";

@@ -16,6 +16,8 @@ use profiler_common::spec::{ProbeConfig, SyscallSpec};
 use syscall_db::Arch;
 
 use super::arch::{regs_layout, CLONE_THREAD};
+use super::object;
+use super::to_profile::Host;
 use super::spec::{path_prefixes, CapturePlan};
 use super::tracefs::{self, read_format, tracefs_root};
 
@@ -140,11 +142,15 @@ impl Probe {
                  rebuild it after `cargo xtask setup`"
             );
         }
+        // An unknown release is treated as an old kernel: preallocated maps are safe
+        // everywhere.
+        let version = object::kernel_version(&Host::current().kernel).unwrap_or((0, 0));
+        let object = object::for_kernel(PROBE_OBJECT, version)?;
         let mut ebpf = EbpfLoader::new()
             .override_global(names::PROBE_CONFIG, config, true)
             .map_max_entries(names::INT_SIGS, max_signatures)
             .map_max_entries(names::STR_SIGS, max_signatures)
-            .load(PROBE_OBJECT)
+            .load(&object)
             .map_err(explain_bpf_error)
             .context("failed to load the eBPF object")?;
         write_specs(&mut ebpf, &plan.specs)?;

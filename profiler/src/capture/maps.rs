@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use anyhow::Context as _;
-use aya::maps::{HashMap, MapData, PerCpuArray, PerCpuHashMap};
+use aya::maps::{Array, HashMap, MapData, PerCpuArray, PerCpuHashMap};
 use profiler_common::event::{LostCause, LOST_CAUSES};
 use profiler_common::key::{CountKey, IntSigKey, StrSigKey, TaskState};
 use profiler_common::maps as names;
@@ -94,15 +94,12 @@ pub fn drain(probe: &Probe) -> anyhow::Result<Drained> {
     let mut lost_signatures = BTreeMap::new();
     let signatures_lost =
         lost[LostCause::IntSigsFull as usize] + lost[LostCause::StrSigsFull as usize];
-    let per_syscall: PerCpuArray<&MapData, u64> =
-        PerCpuArray::try_from(map(probe, names::LOST_SIGNATURES)?)?;
+    let per_syscall: Array<&MapData, u64> = Array::try_from(map(probe, names::LOST_SIGNATURES)?)?;
     // A thousand lookups, made only when there is something to find.
     for nr in (0..MAX_SYSCALL_NR).filter(|_| signatures_lost > 0) {
-        let calls: u64 = per_syscall
+        let calls = per_syscall
             .get(&nr, 0)
-            .context("failed to read the lost-signature counters")?
-            .iter()
-            .sum();
+            .context("failed to read the lost-signature counters")?;
         if calls > 0 {
             lost_signatures.insert(nr, calls);
         }

@@ -7,7 +7,8 @@
 //! - [`arch`]: `pt_regs` layouts handed to the probe;
 //! - [`tracefs`]: tracepoint record layouts read at start;
 //! - [`spec`]: the probe's spec table, derived from `syscall-db`;
-//! - [`loader`]: privilege and kernel checks, load, attach;
+//! - [`loader`]: privilege and kernel checks, load, attach; [`object`]: the probe object
+//!   adapted to the running kernel;
 //! - [`target`]: the command, PID tree, cgroup or container to follow;
 //! - [`session`]: the event loop and stopping; [`gathered`]: what it learns from records;
 //!   [`maps`]: registering tasks and draining counts; [`records`]: ring-buffer records;
@@ -19,6 +20,7 @@ pub mod binary;
 pub mod gathered;
 pub mod loader;
 pub mod maps;
+pub mod object;
 pub mod records;
 pub mod session;
 pub mod spec;
