@@ -19,6 +19,12 @@ pub const LOST: &str = "LOST";
 /// because its signature map was full. Their sum is `LOST[IntSigsFull] +
 /// LOST[StrSigsFull]`.
 pub const LOST_SIGNATURES: &str = "LOST_SIGNATURES";
+/// `ProgramArray`: the programs `syscalls_sys_exit` tail-calls.
+pub const PROGRAMS: &str = "PROGRAMS";
+/// Index of `syscalls_capture` in [`PROGRAMS`].
+pub const CAPTURE_PROGRAM: u32 = 0;
+/// The argument-capture program, loaded but not attached.
+pub const CAPTURE_PROGRAM_NAME: &str = "syscalls_capture";
 /// `RingBuf`: exec, process and first-sighting records.
 pub const EVENTS: &str = "EVENTS";
 /// `PerCpuArray<StrSigKey>` of one element: scratch space, too large for the BPF stack.

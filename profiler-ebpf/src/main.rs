@@ -1,7 +1,8 @@
-//! sandprof's kernel side. Five programs:
+//! sandprof's kernel side. Six programs:
 //! - `syscalls_sys_enter` / `syscalls_sys_exit` (raw tracepoints): count every syscall of
-//!   a traced task per (executable, number, errno) and record the first sighting of each
-//!   distinct argument signature the capture spec asks for;
+//!   a traced task per (executable, number, errno); `syscalls_capture`, entered from
+//!   `syscalls_sys_exit` by tail call, records the first sighting of each distinct
+//!   argument signature the capture spec asks for;
 //! - `task_newtask`, `sched_process_exec`, `sched_process_exit` (tracepoints): follow the
 //!   traced task tree and the executables it runs.
 //!
@@ -42,6 +43,13 @@ pub fn syscalls_sys_enter(ctx: RawTracePointContext) -> u32 {
 #[raw_tracepoint(tracepoint = "sys_exit")]
 pub fn syscalls_sys_exit(ctx: RawTracePointContext) -> u32 {
     syscalls::on_exit(&ctx);
+    DONE
+}
+
+/// Argument capture, entered by tail call from `syscalls_sys_exit`; never attached.
+#[raw_tracepoint(tracepoint = "sys_exit")]
+pub fn syscalls_capture(ctx: RawTracePointContext) -> u32 {
+    capture::run(&ctx);
     DONE
 }
 

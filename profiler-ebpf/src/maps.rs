@@ -3,10 +3,11 @@
 
 use core::intrinsics::{atomic_xadd, AtomicOrdering};
 
+use crate::capture::{Call, Work};
 use aya_ebpf::{
     bindings::{BPF_F_NO_PREALLOC, BPF_NOEXIST},
     macros::map,
-    maps::{Array, HashMap, PerCpuArray, PerCpuHashMap, RingBuf},
+    maps::{Array, HashMap, PerCpuArray, PerCpuHashMap, ProgramArray, RingBuf},
 };
 use profiler_common::{
     event::{LostCause, LOST_CAUSES},
@@ -53,6 +54,17 @@ pub static EVENTS: RingBuf = RingBuf::with_byte_size(EVENTS_BYTES, 0);
 
 #[map(name = "SCRATCH")]
 pub static SCRATCH: PerCpuArray<StrSigKey> = PerCpuArray::with_max_entries(1, 0);
+
+/// The call `syscalls_sys_exit` hands to `syscalls_capture`.
+#[map(name = "CALL")]
+pub static CALL: PerCpuArray<Call> = PerCpuArray::with_max_entries(1, 0);
+
+/// Working state of the argument capture: the strings a call has to read.
+#[map(name = "WORK")]
+pub static WORK: PerCpuArray<Work> = PerCpuArray::with_max_entries(1, 0);
+
+#[map(name = "PROGRAMS")]
+pub static PROGRAMS: ProgramArray = ProgramArray::with_max_entries(1, 0);
 
 /// Adds one to a counter in map memory. Atomic even for per-CPU values: a program on
 /// this CPU can be preempted by another that counts into the same slot.

@@ -229,7 +229,15 @@ pub fn on_exit(ctx: &RawTracePointContext) {
     // pointed to; `sched_process_exec` recorded what was executed.
     if let Some(spec) = spec {
         if !call.compat && !exec_success && spec.n_fields > 0 {
-            capture::record(regs, spec, call.nr as u32, errno, pid_tgid, exe);
+            capture::enter(
+                ctx,
+                capture::Call {
+                    pid_tgid,
+                    exe,
+                    nr: call.nr as u32,
+                    errno,
+                },
+            );
         }
     }
 }

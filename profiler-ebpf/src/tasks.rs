@@ -15,7 +15,7 @@ use aya_ebpf::{
 };
 use profiler_common::{
     event::{EventKind, ExecEvent, LostCause},
-    key::{TaskState, EXE_UNKNOWN, FNV_OFFSET, FNV_PRIME, TASK_EXEC_PENDING},
+    key::{exe_id_of, PathWords, TaskState, EXE_UNKNOWN, TASK_EXEC_PENDING},
     spec::STR_LEN,
 };
 
@@ -92,7 +92,8 @@ pub fn on_exec(ctx: &TracePointContext) {
     // first string slot holds the filename.
     let filename = unsafe { &mut (*scratch).strs[0] };
     let exe = if read_filename(ctx, filename) {
-        hash_path(filename)
+        // SAFETY: the string slots of the scratch key are 8-aligned and 256 bytes long.
+        exe_id_of(unsafe { &*core::ptr::from_ref(filename).cast::<PathWords>() })
     } else {
         lost(LostCause::ExecNameUnreadable);
         EXE_UNKNOWN
@@ -144,26 +145,6 @@ fn read_filename(ctx: &TracePointContext, buf: &mut [u8; STR_LEN]) -> bool {
     let src = (ctx.as_ptr() as *const u8).wrapping_add((loc & 0xffff) as usize);
     // SAFETY: `src` points into the tracepoint record; the helper bounds the read.
     unsafe { bpf_probe_read_kernel_str_bytes(src, buf) }.is_ok()
-}
-
-/// `profiler_common::key::exe_id`, in the probe.
-#[inline(always)]
-fn hash_path(path: &[u8; STR_LEN]) -> u64 {
-    let mut hash = FNV_OFFSET;
-    let mut i = 0;
-    while i < STR_LEN {
-        let b = path[i];
-        if b == 0 {
-            break;
-        }
-        hash = (hash ^ u64::from(b)).wrapping_mul(FNV_PRIME);
-        i += 1;
-    }
-    if hash == EXE_UNKNOWN {
-        1
-    } else {
-        hash
-    }
 }
 
 pub fn on_exit(ctx: &TracePointContext) {

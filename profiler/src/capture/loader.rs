@@ -8,7 +8,7 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::{bail, Context as _};
-use aya::maps::{Array, MapData};
+use aya::maps::{Array, MapData, ProgramArray};
 use aya::programs::{RawTracePoint, TracePoint};
 use aya::{Ebpf, EbpfLoader};
 use profiler_common::maps as names;
@@ -17,8 +17,8 @@ use syscall_db::Arch;
 
 use super::arch::{regs_layout, CLONE_THREAD};
 use super::object;
-use super::to_profile::Host;
 use super::spec::{path_prefixes, CapturePlan};
+use super::to_profile::Host;
 use super::tracefs::{self, read_format, tracefs_root};
 
 /// The probe object, built by `build.rs` from `profiler-ebpf`.
@@ -163,6 +163,7 @@ impl Probe {
                 format!("failed to attach `{program}` to tracepoint {category}:{tracepoint}")
             })?;
         }
+        install_capture_program(&mut ebpf)?;
         for (program, tracepoint) in SYSCALL_PROGRAMS {
             let prog: &mut RawTracePoint = program_mut(&mut ebpf, program)?;
             prog.load()
@@ -216,6 +217,28 @@ where
     program
         .try_into()
         .with_context(|| format!("program `{name}` has an unexpected type"))
+}
+
+/// Loads `syscalls_capture` and puts it where `syscalls_sys_exit` tail-calls it.
+fn install_capture_program(ebpf: &mut Ebpf) -> anyhow::Result<()> {
+    let name = names::CAPTURE_PROGRAM_NAME;
+    let program: &mut RawTracePoint = program_mut(ebpf, name)?;
+    program
+        .load()
+        .with_context(|| format!("the kernel rejected program `{name}`"))?;
+    let fd = program
+        .fd()
+        .with_context(|| format!("program `{name}` has no descriptor"))?
+        .try_clone()
+        .with_context(|| format!("failed to duplicate the descriptor of `{name}`"))?;
+    let map = ebpf
+        .map_mut(names::PROGRAMS)
+        .with_context(|| format!("the eBPF object has no map `{}`", names::PROGRAMS))?;
+    let mut programs: ProgramArray<&mut MapData> = ProgramArray::try_from(map)?;
+    programs
+        .set(names::CAPTURE_PROGRAM, &fd, 0)
+        .with_context(|| format!("failed to install `{name}` for tail calls"))?;
+    Ok(())
 }
 
 fn write_specs(ebpf: &mut Ebpf, specs: &[SyscallSpec]) -> anyhow::Result<()> {
