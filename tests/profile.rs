@@ -354,9 +354,8 @@ fn without_privileges_says_which_are_missing() {
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
         "sandprof: error: tracing needs root, or CAP_BPF and CAP_PERFMON (to load and attach \
-         the probe) and CAP_DAC_READ_SEARCH (to read tracefs, which only root may read); this \
-         process lacks CAP_BPF, CAP_PERFMON and CAP_DAC_READ_SEARCH (CapEff 0x0); run it as \
-         root, e.g. `sudo sandprof profile …`\n"
+         the probe); this process lacks CAP_BPF and CAP_PERFMON (CapEff 0x0); run it as root, \
+         e.g. `sudo sandprof profile …`\n"
     );
 }
 

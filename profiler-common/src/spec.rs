@@ -148,16 +148,11 @@ pub struct ProbeConfig {
     /// Byte offsets in `struct pt_regs` of syscall arguments 0 to 5, as they stand when
     /// the syscall returns.
     pub arg_offsets: [u32; 6],
-    /// Tracepoint field offsets, read from tracefs: `task_newtask.pid`.
-    pub newtask_pid: u32,
-    /// `task_newtask.clone_flags`.
-    pub newtask_clone_flags: u32,
-    /// `sched_process_exec.filename` (a `__data_loc`).
-    pub exec_filename: u32,
-    /// `sched_process_exec.old_pid`.
-    pub exec_old_pid: u32,
-    /// `sched_process_exit.group_dead`.
-    pub exit_group_dead: u32,
+    /// Offsets of the kernel struct fields the task programs read, from the kernel's
+    /// BTF: `task_struct.pid`.
+    pub task_pid: u32,
+    /// `linux_binprm.filename` (a `const char *`).
+    pub binprm_filename: u32,
     /// `CLONE_THREAD` of this kernel's ABI.
     pub clone_thread: u64,
     /// Non-zero: trace tasks whose cgroup at `cgroup_level` has this id, and adopt them

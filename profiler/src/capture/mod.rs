@@ -5,7 +5,7 @@
 //! raw signature keys still in them. [`to_profile`] turns that into the profile file.
 //!
 //! - [`arch`]: `pt_regs` layouts handed to the probe;
-//! - [`tracefs`]: tracepoint record layouts read at start;
+//! - [`btf`]: kernel struct offsets and tracepoint arguments, from the kernel's BTF;
 //! - [`spec`]: the probe's spec table, derived from `syscall-db`;
 //! - [`loader`]: privilege and kernel checks, load, attach; [`object`]: the probe object
 //!   adapted to the running kernel;
@@ -17,6 +17,7 @@
 
 pub mod arch;
 pub mod binary;
+pub mod btf;
 pub mod gathered;
 pub mod loader;
 pub mod maps;
@@ -26,7 +27,6 @@ pub mod session;
 pub mod spec;
 pub mod target;
 pub mod to_profile;
-pub mod tracefs;
 
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsString;
@@ -245,8 +245,8 @@ pub fn capture(
     };
 
     let ResolvedTarget { target, kind } = resolved;
-    // tracefs is read before the command is started, so that an error there starts
-    // nothing.
+    // The kernel's BTF is read before the command is started, so that an error there
+    // starts nothing.
     let filter = match &kind {
         Resolved::Cgroup(cgroup) => Some(CgroupFilter {
             id: cgroup.id,
