@@ -87,6 +87,18 @@ pub struct CountKey {
     pub errno: u32,
 }
 
+/// One slot of the per-CPU count cache (`COUNT_CACHE`): calls of `key` counted on this
+/// CPU and not yet added to `COUNTS`. Userspace adds what is left in the slots when it
+/// drains the maps.
+#[repr(C)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct CountSlot {
+    /// What is counted.
+    pub key: CountKey,
+    /// Calls not yet in `COUNTS`.
+    pub count: u64,
+}
+
 /// A field value could not be read from user memory; the value slot holds 0.
 pub const SIG_UNREADABLE_BASE: u32 = 1 << 0;
 /// The string in slot `i` is cut at `STR_LEN - 1` bytes: `SIG_TRUNCATED_BASE << i`.
@@ -134,6 +146,8 @@ mod pod {
     unsafe impl aya::Pod for super::TaskState {}
     // SAFETY: as above.
     unsafe impl aya::Pod for super::CountKey {}
+    // SAFETY: as above.
+    unsafe impl aya::Pod for super::CountSlot {}
     // SAFETY: as above.
     unsafe impl aya::Pod for super::IntSigKey {}
     // SAFETY: as above.

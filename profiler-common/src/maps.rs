@@ -19,6 +19,27 @@ pub const LOST: &str = "LOST";
 /// because its signature map was full. Their sum is `LOST[IntSigsFull] +
 /// LOST[StrSigsFull]`.
 pub const LOST_SIGNATURES: &str = "LOST_SIGNATURES";
+/// `PerCpuArray<CountSlot>` of [`COUNT_CACHE_SLOTS`]: the calls `syscalls_sys_exit`
+/// counted on each CPU and has not yet added to [`COUNTS`].
+pub const COUNT_CACHE: &str = "COUNT_CACHE";
+/// Slots of [`COUNT_CACHE`] per CPU (a power of two).
+pub const COUNT_CACHE_SLOTS: u32 = 32;
+/// `Array<u64>`: words userspace and the probe share, indexed by `CONTROL_*`.
+pub const CONTROL: &str = "CONTROL";
+/// [`CONTROL`] word: bumped by the probe whenever it changes `TASKS`, so per-CPU copies
+/// of task states go stale.
+pub const CONTROL_GENERATION: u32 = 0;
+/// [`CONTROL`] word: non-zero once userspace has registered the tasks that existed
+/// before the capture; until then nothing is cached.
+pub const CONTROL_CACHE_ENABLED: u32 = 1;
+/// [`CONTROL`] word: bumped by userspace whenever it removes tasks from `TASKS`. A word
+/// of its own because userspace can only write a whole word, which would undo an
+/// atomic add the probe made to [`CONTROL_GENERATION`] in between; the probe compares
+/// the sum of the two.
+pub const CONTROL_USER_GENERATION: u32 = 2;
+/// Entries of [`CONTROL`].
+pub const CONTROL_WORDS: u32 = 3;
+
 /// `ProgramArray`: the programs `syscalls_sys_exit` tail-calls.
 pub const PROGRAMS: &str = "PROGRAMS";
 /// Index of `syscalls_capture` in [`PROGRAMS`].

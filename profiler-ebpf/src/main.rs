@@ -19,6 +19,7 @@
 )]
 #![feature(core_intrinsics)]
 
+mod cache;
 mod capture;
 mod config;
 mod maps;

@@ -3,6 +3,7 @@
 
 use core::intrinsics::{atomic_xadd, AtomicOrdering};
 
+use crate::cache::TaskSlot;
 use crate::capture::{Call, Work};
 use aya_ebpf::{
     bindings::{BPF_F_NO_PREALLOC, BPF_NOEXIST},
@@ -11,8 +12,11 @@ use aya_ebpf::{
 };
 use profiler_common::{
     event::{LostCause, LOST_CAUSES},
-    key::{CountKey, IntSigKey, StrSigKey, TaskState},
-    maps::{COUNTS_CAPACITY, EVENTS_BYTES, SIGNATURES_CAPACITY, TASKS_CAPACITY},
+    key::{CountKey, CountSlot, IntSigKey, StrSigKey, TaskState},
+    maps::{
+        CONTROL_WORDS, COUNTS_CAPACITY, COUNT_CACHE_SLOTS, EVENTS_BYTES, SIGNATURES_CAPACITY,
+        TASKS_CAPACITY,
+    },
     spec::{SyscallSpec, MAX_SYSCALL_NR, SPEC_ENTRIES},
 };
 
@@ -63,24 +67,46 @@ pub static CALL: PerCpuArray<Call> = PerCpuArray::with_max_entries(1, 0);
 #[map(name = "WORK")]
 pub static WORK: PerCpuArray<Work> = PerCpuArray::with_max_entries(1, 0);
 
+#[map(name = "TASK_CACHE")]
+pub static TASK_CACHE: PerCpuArray<TaskSlot> = PerCpuArray::with_max_entries(1, 0);
+
+#[map(name = "COUNT_CACHE")]
+pub static COUNT_CACHE: PerCpuArray<CountSlot> =
+    PerCpuArray::with_max_entries(COUNT_CACHE_SLOTS, 0);
+
+#[map(name = "CONTROL")]
+pub static CONTROL: Array<u64> = Array::with_max_entries(CONTROL_WORDS, 0);
+
 #[map(name = "PROGRAMS")]
 pub static PROGRAMS: ProgramArray = ProgramArray::with_max_entries(1, 0);
 
-/// Adds one to a counter in map memory. Atomic even for per-CPU values: a program on
+/// Adds `n` to a counter in map memory. Atomic even for per-CPU values: a program on
 /// this CPU can be preempted by another that counts into the same slot.
 #[inline(always)]
-pub fn bump(counter: *mut u64) {
+pub fn add(counter: *mut u64, n: u64) {
     // SAFETY: `counter` comes from a successful map lookup: a live, 8-byte aligned map
     // value for the duration of this program. The result is unused, which is what lets
     // LLVM emit the plain BPF atomic add (no fetch) the `generic` CPU has.
-    unsafe { atomic_xadd::<u64, u64, { AtomicOrdering::Relaxed }>(counter, 1) };
+    unsafe { atomic_xadd::<u64, u64, { AtomicOrdering::Relaxed }>(counter, n) };
+}
+
+/// Adds one to a counter in map memory (see [`add`]).
+#[inline(always)]
+pub fn bump(counter: *mut u64) {
+    add(counter, 1);
 }
 
 /// Counts something that could not be recorded.
 #[inline(always)]
 pub fn lost(cause: LostCause) {
+    lost_n(cause, 1);
+}
+
+/// Counts `n` things that could not be recorded.
+#[inline(always)]
+pub fn lost_n(cause: LostCause, n: u64) {
     if let Some(counter) = LOST.get_ptr_mut(cause as u32) {
-        bump(counter);
+        add(counter, n);
     }
 }
 

@@ -28,6 +28,7 @@ use profiler_common::{
 };
 
 use crate::{
+    cache,
     config::{config, in_target_cgroup},
     maps::{lost, EVENTS, SCRATCH, TASKS},
     syscalls::{adopt, emit_process},
@@ -66,6 +67,7 @@ pub fn on_newtask(ctx: &RawTracePointContext) {
         lost(LostCause::TasksFull);
         return;
     }
+    cache::tasks_changed();
     if !is_thread {
         emit_process(EventKind::Fork, child, parent.tgid, parent.exe);
     }
@@ -113,7 +115,9 @@ pub fn on_exec(ctx: &RawTracePointContext) {
         tgid: (pid_tgid >> 32) as u32,
         flags: TASK_EXEC_PENDING,
     };
-    if TASKS.insert(tid, state, 0).is_err() {
+    let inserted = TASKS.insert(tid, state, 0);
+    cache::tasks_changed();
+    if inserted.is_err() {
         lost(LostCause::TasksFull);
         return;
     }
@@ -167,6 +171,7 @@ pub fn on_exit(ctx: &RawTracePointContext) {
     // SAFETY: a successful lookup returns a pointer to the live value.
     let task = unsafe { *task };
     let _ = TASKS.remove(tid);
+    cache::tasks_changed();
     // A `bool` argument: only its low byte is defined.
     let group_dead = ctx.arg::<u64>(1) & 0xff;
     if group_dead != 0 {
