@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use sandprof::analysis::finding::{Severity, VerdictStatus};
-use sandprof::k8s::audit::audit;
+use sandprof::audit::audit;
 use sandprof::k8s::containerd::{self, ConfigSchema};
 use sandprof::k8s::k8s_openapi::api::admissionregistration::v1::{
     MutatingAdmissionPolicy, MutatingAdmissionPolicyBinding, ValidatingAdmissionPolicy,
@@ -20,9 +20,9 @@ use sandprof::k8s::policy::namespace_default;
 use sandprof::k8s::policy_kyverno;
 use sandprof::k8s::runtimeclass::runtime_class;
 use sandprof::k8s::sandbox::{KataHypervisor, Sandbox};
-use sandprof::k8s::verify::{verify, CheckStatus, DetectedRuntime, SystemView};
-use sandprof::k8s::workload::{deployment, patch, NewDeployment};
+use sandprof::k8s::sandboxed_workload::{deployment, patch, NewDeployment};
 use sandprof::k8s::yaml::{parse_documents, to_yaml_stream, Document};
+use sandprof::verify::{verify, CheckStatus, DetectedRuntime, SystemView};
 use syscall_db::{Database, Runtime};
 
 const SANDBOXES: [Sandbox; 4] = [
@@ -141,6 +141,46 @@ fn containerd_merge_keeps_the_users_config() {
     golden(
         "merge-kata-qemu-containerd-1.7.diff",
         &node::unified_diff(change),
+    );
+}
+
+/// `k8s node --write` replaces the containerd config whole, keeping its mode, after a
+/// backup with the same mode; names another user could plant in the config's
+/// directory (the temporary file's, the backup's) are never written through.
+#[test]
+fn writing_the_node_config_follows_no_planted_link() {
+    use std::os::unix::fs::{symlink, PermissionsExt as _};
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    let before = "version = 2\n";
+    std::fs::write(&config, before).unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "precious\n").unwrap();
+    // The temporary name sandprof once used, aimed at a file that exists...
+    symlink(&victim, dir.path().join("config.toml.sandprof-tmp")).unwrap();
+    // ...and the first backup name, aimed at one that does not, which an existence
+    // check would take for a free name.
+    let planted = dir.path().join("planted");
+    symlink(&planted, dir.path().join("config.toml.sandprof-backup")).unwrap();
+
+    let change = node::ConfigChange {
+        path: config.clone(),
+        before: before.to_owned(),
+        after: "version = 2\n[plugins]\n".to_owned(),
+    };
+    let backup = node::write_change(&change).unwrap();
+
+    assert_eq!(backup, dir.path().join("config.toml.sandprof-backup.1"));
+    assert_eq!(std::fs::read_to_string(&backup).unwrap(), before);
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), change.after);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+    assert_eq!((mode(&config), mode(&backup)), (0o640, 0o640));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert!(
+        !planted.exists(),
+        "the backup was written through a planted link"
     );
 }
 
@@ -600,6 +640,87 @@ fn audit_reports_exact_findings() {
             ("CronJob/report", "seccomp", Some("report")),
             ("CronJob/report", "no-privilege-escalation", Some("report")),
         ]
+    );
+}
+
+/// An empty manifest, or one without a workload, is no evidence: never "compatible",
+/// and a failure under `--fail-on`.
+#[test]
+fn audit_of_a_manifest_without_workloads_is_no_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.yaml");
+    std::fs::write(&empty, "").unwrap();
+    let service = dir.path().join("service.yaml");
+    std::fs::write(
+        &service,
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n  - port: 80\n",
+    )
+    .unwrap();
+    for (file, documents) in [
+        (&empty, "0 manifest documents"),
+        (&service, "1 manifest document"),
+    ] {
+        let out = std::process::Command::new(crate::support::sandprof_bin())
+            .args(["audit", "--format", "json", "--fail-on", "breaks"])
+            .arg(file)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let audit: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let verdicts = audit["report"]["verdicts"].as_array().unwrap();
+        assert_eq!(verdicts.len(), 2);
+        for (verdict, name) in verdicts.iter().zip(["gVisor", "Kata Containers"]) {
+            assert_eq!(verdict["status"], "no-evidence");
+            assert_eq!(
+                verdict["summary"],
+                format!(
+                    "No evidence: {documents} read, none a workload with a pod spec, so there \
+                     is nothing to judge {name} by; this is not a pass."
+                )
+            );
+        }
+    }
+}
+
+/// With nothing to read (`--root ''`, or an empty recorded tree) verify names no
+/// runtime: "runc/host" is a conclusion about a kernel, and there is none to look at.
+#[test]
+fn verify_without_evidence_is_unknown() {
+    let empty = tempfile::tempdir().unwrap();
+    for root in ["", empty.path().to_str().unwrap()] {
+        let out = std::process::Command::new(crate::support::sandprof_bin())
+            .args(["verify", "--format", "json", "--root", root])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(result["detection"]["runtime"], "unknown", "--root {root:?}");
+        assert_eq!(
+            result["detection"]["evidence"],
+            serde_json::json!(["/proc/version: absent"])
+        );
+        let statuses: Vec<&str> = result["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(statuses, vec!["unknown"; 9]);
+    }
+    let view = SystemView::recorded(Path::new(""));
+    assert_eq!(
+        verify(&view).unwrap().detection.runtime,
+        DetectedRuntime::Unknown
     );
 }
 

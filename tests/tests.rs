@@ -18,6 +18,10 @@ mod report;
 // verify.
 mod k8s;
 
+// Judging at a gVisor release: release differences, --gvisor-release auto, upgrades,
+// and predictions set against the installed runsc.
+mod release;
+
 // sandprof runsc-log: every runsc log format generation and message family, directories,
 // gzip, stdin, bad input, the profile from strace lines, golden reports.
 mod runsc_log;

@@ -1,6 +1,6 @@
-//! Any bytes as a runsc log: each line through the envelope, task-prefix, strace,
-//! argument and message parsers on its own, then the whole input through the reader,
-//! the facts and the analysis. Nothing a log contains may panic.
+//! Any bytes as a runsc log: each line through the locator, the envelope, task-prefix,
+//! strace, argument and message parsers on its own, then the whole input through the
+//! reader, the facts and the analysis. Nothing a log contains may panic.
 
 #![no_main]
 
@@ -12,7 +12,9 @@ use sandprof::analysis::RunscFlags;
 use sandprof::runsc_log::capture::CaptureSpec;
 use sandprof::runsc_log::facts::FactsBuilder;
 use sandprof::runsc_log::read::read_one;
-use sandprof::runsc_log::{args, envelope, message, strace, task};
+use sandprof::runsc_log::to_profile::to_profile;
+use sandprof::runsc_log::{args, envelope, locate, message, strace, task, LogEvidence};
+use syscall_db::messages::MessageCatalogue;
 use syscall_db::{Arch, Database};
 
 fn spec() -> &'static CaptureSpec {
@@ -21,25 +23,30 @@ fn spec() -> &'static CaptureSpec {
 }
 
 fn each_parser(line: &[u8]) {
+    let catalogue = MessageCatalogue::get();
+    let line = locate::locate(line).content;
     let _ = message::runtime_line(line);
-    let _ = message::classify(line);
+    let _ = message::classify(line, false, catalogue);
     let message = match envelope::parse_text(line) {
         Some(env) => env.message.into_owned(),
         None => match envelope::parse_json(line) {
-            Ok(env) => env.message.into_owned(),
+            Ok(envelope::JsonRecord::Runsc(env)) => env.message.into_owned(),
+            Ok(envelope::JsonRecord::Wrapped { text, .. }) => text.into_owned(),
             Err(_) => line.to_vec(),
         },
     };
-    let rest = match task::parse_prefix(&message) {
-        Some((_, rest)) => rest,
-        None => &message[..],
+    let (rest, task) = match task::parse_prefix(&message) {
+        Some((_, rest)) => (rest, true),
+        None => (&message[..], false),
     };
-    let _ = message::classify(rest);
+    let _ = message::classify(rest, task, catalogue);
     if let Some(call) = strace::parse(rest) {
         for arg in args::split(call.args) {
             let _ = args::integer(arg);
             let _ = args::symbols(arg);
             let _ = args::path(arg);
+            let _ = args::user_path(arg);
+            let _ = args::quoted(arg);
             let _ = args::sockaddr_family(arg);
         }
         if let strace::SyscallName::Named(name) = call.name {
@@ -53,17 +60,19 @@ fuzz_target!(|data: &[u8]| {
         each_parser(line);
     }
     let mut builder = FactsBuilder::new(spec());
-    // A foreign file is an error, not a panic; either way nothing more to check.
+    // A file that is not a log is an error, not a panic; either way nothing more to check.
     if read_one(&mut builder, "fuzz.boot.txt".to_owned(), None, data).is_err() {
         return;
     }
     let facts = builder.finish();
-    let names = vec!["fuzz.boot.txt".to_owned()];
-    let _ = analyze_logs(
-        Database::get(),
-        &facts,
-        Arch::X86_64,
-        names,
-        &RunscFlags::none(),
-    );
+    let db = Database::get();
+    let inputs = vec!["fuzz.boot.txt".to_owned()];
+    let profile = to_profile(&facts, db, Arch::X86_64, inputs.clone());
+    let evidence = LogEvidence {
+        facts,
+        profile,
+        arch: Arch::X86_64,
+        inputs,
+    };
+    let _ = analyze_logs(db, &evidence, &RunscFlags::none());
 });

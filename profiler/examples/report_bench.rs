@@ -1,8 +1,10 @@
 //! Report speed on a large profile: 1,000,000 distinct argument signatures and 10,000
 //! processes, judged for both runtimes and rendered in every format.
 //!
-//! Run: `AYA_BUILD_SKIP=1 cargo run --release -p profiler --example report_bench`
-//! Results go in BENCHMARKS.md ("report").
+//! Run: `AYA_BUILD_SKIP=1 cargo run --release -p profiler --example report_bench [RELEASE]`
+//! Results go in BENCHMARKS.md ("report"). With a gVisor release (e.g.
+//! `release-20221219.0`) the profile is judged at that release, whose view carries the
+//! rules derived from what its /proc lacks; without one, at the newest.
 //!
 //! Half the signatures are `socket` calls with distinct protocol numbers, so each one
 //! misses the matching memo and is matched against the rules; the other half are
@@ -24,7 +26,16 @@ const PROCESSES: u32 = 10_000;
 const EXECUTABLES: u32 = 1_000;
 
 fn main() -> anyhow::Result<()> {
-    let db = Database::get();
+    let start = Instant::now();
+    let newest = Database::get();
+    let loaded = start.elapsed();
+    let start = Instant::now();
+    let view = match std::env::args().nth(1) {
+        Some(release) => Some(sandprof::release::resolve_release(newest, &release)?),
+        None => None,
+    };
+    let viewed = start.elapsed();
+    let db = view.as_ref().map_or(newest, |judged| judged.database());
     let profile = build(db);
     let inputs = [("bench.sandprof.json".to_owned(), profile)];
     let opts = AnalysisOptions::default();
@@ -34,7 +45,11 @@ fn main() -> anyhow::Result<()> {
     let start = Instant::now();
     let report = analyze(db, &inputs, &opts)?;
     let analysed = start.elapsed();
-    let mut timings = vec![("analyze", analysed)];
+    let mut timings = vec![
+        ("load database", loaded),
+        ("view at release", viewed),
+        ("analyze", analysed),
+    ];
     for (name, format) in [
         ("render table", Format::Table),
         ("render markdown", Format::Markdown),
@@ -48,10 +63,11 @@ fn main() -> anyhow::Result<()> {
     let mut out = io::stdout().lock();
     writeln!(
         out,
-        "{} signatures, {} processes, {} findings",
+        "{} signatures, {} processes, {} findings, gVisor {}",
         inputs[0].1.signatures.len(),
         inputs[0].1.processes.len(),
-        report.findings.len()
+        report.findings.len(),
+        db.release()
     )?;
     for (name, time) in &timings {
         writeln!(out, "{name:>16}: {:>8.1} ms", time.as_secs_f64() * 1e3)?;

@@ -1,19 +1,27 @@
-//! runsc-log throughput on a generated strace-heavy log, against `grep -c ' X '` on the
-//! same file.
+//! runsc-log throughput on two generated logs, against `grep -c ' X '` (its output to a
+//! pipe) on the same file.
 //!
 //! Generate once, then measure on one core:
 //!
 //! ```text
 //! AYA_BUILD_SKIP=1 cargo build --release -p profiler --example runsc_log_bench
-//! target/release/examples/runsc_log_bench generate /tmp/runsc-bench.log 1024
-//! taskset -c 0 target/release/examples/runsc_log_bench measure /tmp/runsc-bench.log
+//! target/release/examples/runsc_log_bench generate strace DIR/strace.log 1024
+//! target/release/examples/runsc_log_bench generate boot DIR/boot.log 1024
+//! taskset -c 0 target/release/examples/runsc_log_bench measure DIR/strace.log
+//! taskset -c 0 target/release/examples/runsc_log_bench measure DIR/boot.log
 //! ```
 //!
-//! Results go in BENCHMARKS.md ("runsc-log"). The log is what `runsc --debug --strace`
-//! writes for a busy multi-threaded service: entry and exit lines of everyday syscalls
-//! from 64 threads in 16 processes, with paths (some under /proc, /sys and /dev, which
-//! the capture spec keeps), sockets, a few percent of failures, runsc's
+//! Results go in BENCHMARKS.md ("runsc-log"). `strace` is what an older runsc with
+//! `--debug --strace` writes for a busy multi-threaded service: entry and exit lines of
+//! everyday syscalls from 64 threads in 16 processes, with paths (some under /proc, /sys
+//! and /dev, which the capture spec keeps), sockets, a few percent of failures, runsc's
 //! unsupported-syscall reports, and long write buffers cut by `--strace-log-size`.
+//! `boot` is a current runsc's full-boot debug log, one sandbox start after another
+//! (see `runsc_log_bench/boot_log.rs`): mostly runsc's own messages, multi-line dumps and
+//! timing tables, with the workload's strace lines after them.
+
+#[path = "runsc_log_bench/boot_log.rs"]
+mod boot_log;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -31,11 +39,12 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
         Some("generate") => {
-            let (Some(path), Some(mib)) = (args.get(2), args.get(3)) else {
-                bail!("usage: runsc_log_bench generate OUT MIB");
+            let (Some(kind), Some(path), Some(mib)) = (args.get(2), args.get(3), args.get(4))
+            else {
+                bail!("usage: runsc_log_bench generate strace|boot OUT MIB");
             };
             let mib: u64 = mib.parse().context("MIB must be a number")?;
-            generate(Path::new(path), mib << 20)
+            generate(kind, Path::new(path), mib << 20)
         }
         Some("measure") => {
             let Some(path) = args.get(2) else {
@@ -43,7 +52,7 @@ fn main() -> anyhow::Result<()> {
             };
             measure(Path::new(path))
         }
-        _ => bail!("usage: runsc_log_bench generate OUT MIB | measure FILE"),
+        _ => bail!("usage: runsc_log_bench generate strace|boot OUT MIB | measure FILE"),
     }
 }
 
@@ -82,10 +91,20 @@ const COMMS: [&str; 16] = [
     "app",
 ];
 
-fn generate(path: &Path, size: u64) -> anyhow::Result<()> {
+fn generate(kind: &str, path: &Path, size: u64) -> anyhow::Result<()> {
     let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    match kind {
+        "strace" => {}
+        "boot" => {
+            let written = boot_log::write(&mut out, size, &mut rng)?;
+            out.flush()?;
+            println!("wrote {written} bytes to {}", path.display());
+            return Ok(());
+        }
+        other => bail!("unknown log kind {other:?}: strace or boot"),
+    }
     let mut written: u64 = 0;
     let mut micros: u64 = 0;
     let mut line = String::with_capacity(512);
@@ -205,52 +224,93 @@ fn cpu_seconds(who: libc::c_int) -> f64 {
     secs(usage.ru_utime) + secs(usage.ru_stime)
 }
 
+/// Runs that are measured, interleaved (grep, then the reader), after one warm-up run
+/// of each that puts the file in the page cache.
+const RUNS: usize = 3;
+
 fn measure(path: &Path) -> anyhow::Result<()> {
     let size = std::fs::metadata(path)
         .with_context(|| format!("cannot read {}", path.display()))?
         .len();
     let mb = size as f64 / 1e6;
     println!("file: {} ({mb:.0} MB)", path.display());
-
-    // grep first, twice: the first run warms the page cache for both readers.
-    let mut grep_count = String::new();
-    let mut grep_cpu = 0.0;
-    let mut grep_wall = 0.0;
-    for _ in 0..2 {
-        let cpu_before = cpu_seconds(libc::RUSAGE_CHILDREN);
-        let start = Instant::now();
-        let output = Command::new("grep")
-            .args(["-c", " X "])
-            .arg(path)
-            .output()
-            .context("cannot run grep")?;
-        grep_wall = start.elapsed().as_secs_f64();
-        grep_cpu = cpu_seconds(libc::RUSAGE_CHILDREN) - cpu_before;
-        grep_count = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-    }
-
     let db = Database::get();
     let spec = CaptureSpec::from_database(db, Arch::X86_64);
+    // Loaded once per process, before the clock starts, as for the database.
+    syscall_db::messages::MessageCatalogue::get();
+
+    let mut grep_cpu = Vec::new();
+    let mut ours_cpu = Vec::new();
+    for run in 0..=RUNS {
+        let (cpu, wall, count) = run_grep(path)?;
+        let (ours, ours_wall, summary) = run_reader(path, &spec)?;
+        if run == 0 {
+            println!("grep -c ' X ' counts {count} lines; the reader: {summary}");
+            continue;
+        }
+        println!(
+            "run {run}: grep cpu {cpu:.2} s ({:.0} MB/s, wall {wall:.2} s); runsc-log cpu {ours:.2} s ({:.0} MB/s, wall {ours_wall:.2} s); ratio {:.2}",
+            mb / cpu,
+            mb / ours,
+            ours / cpu
+        );
+        grep_cpu.push(cpu);
+        ours_cpu.push(ours);
+    }
+    let (grep, ours) = (median(&mut grep_cpu), median(&mut ours_cpu));
+    println!(
+        "median: grep {:.0} MB/s, runsc-log {:.0} MB/s, ratio runsc-log / grep (cpu) {:.2}",
+        mb / grep,
+        mb / ours,
+        ours / grep
+    );
+    Ok(())
+}
+
+/// `grep -c ' X ' FILE` with its output to a pipe (to /dev/null GNU grep stops at the
+/// first match): CPU seconds, wall seconds, its count.
+fn run_grep(path: &Path) -> anyhow::Result<(f64, f64, String)> {
+    let cpu_before = cpu_seconds(libc::RUSAGE_CHILDREN);
+    let start = Instant::now();
+    let output = Command::new("grep")
+        .args(["-c", " X "])
+        .arg(path)
+        .output()
+        .context("cannot run grep")?;
+    let wall = start.elapsed().as_secs_f64();
+    let cpu = cpu_seconds(libc::RUSAGE_CHILDREN) - cpu_before;
+    Ok((
+        cpu,
+        wall,
+        String::from_utf8_lossy(&output.stdout).trim().to_owned(),
+    ))
+}
+
+/// The reader on the file: CPU seconds, wall seconds, what it found.
+fn run_reader(path: &Path, spec: &CaptureSpec) -> anyhow::Result<(f64, f64, String)> {
     let cpu_before = cpu_seconds(libc::RUSAGE_SELF);
     let start = Instant::now();
-    let mut builder = FactsBuilder::new(&spec);
+    let mut builder = FactsBuilder::new(spec);
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     read_one(&mut builder, path.display().to_string(), None, file)?;
     let facts = builder.finish();
-    let ours_wall = start.elapsed().as_secs_f64();
-    let ours_cpu = cpu_seconds(libc::RUSAGE_SELF) - cpu_before;
-
+    let wall = start.elapsed().as_secs_f64();
+    let cpu = cpu_seconds(libc::RUSAGE_SELF) - cpu_before;
     let exits: u64 = facts.calls.iter().map(|c| c.calls).sum();
-    println!(
-        "grep -c ' X ':   cpu {grep_cpu:.2} s = {:.0} MB/s, wall {grep_wall:.2} s ({grep_count} lines)",
-        mb / grep_cpu
-    );
-    println!(
-        "runsc-log facts: cpu {ours_cpu:.2} s = {:.0} MB/s, wall {ours_wall:.2} s ({exits} exits, {} aggregates, {} unparsed lines)",
-        mb / ours_cpu,
+    let file = &facts.files[0];
+    let summary = format!(
+        "{} lines, {} recognised, {} unparsed; {exits} exits in {} aggregates, {} messages, {} terminations",
+        file.lines,
+        file.recognised,
+        file.unparsed,
         facts.calls.len(),
-        facts.files.first().map_or(0, |f| f.unparsed)
+        facts.events.len(),
+        facts.terminations.len()
     );
-    println!("ratio runsc-log / grep (cpu): {:.2}", ours_cpu / grep_cpu);
-    Ok(())
+    Ok((cpu, wall, summary))
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
 }

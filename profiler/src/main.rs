@@ -56,7 +56,10 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
+            // Nothing useful can be done if stderr itself is gone.
             let _ = writeln!(io::stderr(), "sandprof: error: {err:#}");
+            // 2, like diff(1) and grep(1): 1 belongs to `--fail-on` and `diff`'s "found
+            // something", so a script can tell a gate from a failure.
             ExitCode::from(2)
         }
     }

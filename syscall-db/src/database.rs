@@ -1,143 +1,175 @@
-//! [`Database`]: the loaded, validated tables and every query the rest of sandprof makes.
+//! [`Database`]: the data viewed at one gVisor release, and every query the rest of
+//! sandprof makes. Queries about gVisor (its syscall table, rules, remediations, kernel,
+//! flags, /proc) answer for that release; the rest (syscall numbers, constants, Kata)
+//! does not depend on it. [`Database::at`] (in `view`) views the same data at another
+//! release; [`Database::get`] and [`Database::from_sources`] (in `load`) build one.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::error::Error;
+use crate::history::{GvisorKernel, GvisorNote, GvisorSpan, ProcPath, RunscFlagSpec};
 use crate::model::{
-    AbiFact, Arch, ArgRule, Capture, Constant, FieldNaming, FieldValue, FieldValues, GvisorSyscall,
-    KataFact, Provenance, Remediation, Runtime, Syscall,
+    AbiFact, Arch, ArgRule, Capture, Constant, FieldNaming, FieldValues, GvisorSyscall, KataFact,
+    Provenance, Remediation, Runtime, Syscall,
 };
+use crate::release::{Release, Releases};
 use crate::rule_index::{CompiledRules, RuleIndex};
-use crate::sources::Sources;
-use crate::suggest;
+use crate::store::{Indexed, Store};
 
-/// The compatibility database. Build it with [`Database::get`] (the embedded data) or
-/// [`Database::from_sources`] (any data set, validated the same way).
+/// The compatibility database at one gVisor release. Build it with [`Database::get`]
+/// (the embedded data, at its newest release), [`Database::from_sources`] (any data
+/// set, validated the same way) and [`Database::at`] (another release).
 #[derive(Debug)]
 pub struct Database {
-    pub(crate) version: String,
-    pub(crate) gvisor_revision: String,
-    pub(crate) syscalls: BTreeMap<Arch, Indexed<Syscall>>,
-    pub(crate) gvisor: BTreeMap<Arch, Indexed<GvisorSyscall>>,
+    pub(crate) store: Arc<Store>,
+    pub(crate) release: Release,
+    /// gVisor's table at `release`, one entry per kernel syscall.
+    pub(crate) gvisor: std::collections::BTreeMap<Arch, Indexed<GvisorSyscall>>,
+    /// The rules that hold at `release`, in file order, after the rules derived from
+    /// the release's /proc.
     pub(crate) rules: Vec<ArgRule>,
-    /// Rules by runtime and syscall.
+    /// For each rule, the index in `provenance` of its file's table.
+    pub(crate) rule_tables: Vec<usize>,
+    /// How many of `rules`, at the start, are derived from the release's /proc.
+    pub(crate) derived_rules: usize,
     pub(crate) rule_index: RuleIndex,
     /// Rules compiled for matching, per native arch, built on first use.
     pub(crate) compiled: [OnceLock<CompiledRules>; 2],
-    /// For each rule, the index in `provenance` of its file's table.
-    pub(crate) rule_tables: Vec<usize>,
+    /// The remediations available at `release`.
     pub(crate) remediations: Vec<Remediation>,
-    pub(crate) kata: Vec<KataFact>,
-    pub(crate) abi: Vec<AbiFact>,
-    pub(crate) captures: Vec<Capture>,
-    /// Fields named by another field's value (captures.toml `[[naming]]`).
-    pub(crate) namings: Vec<FieldNaming>,
-    pub(crate) constants: BTreeMap<String, Vec<Constant>>,
+    pub(crate) kernel: GvisorKernel,
+    pub(crate) flags: Vec<RunscFlagSpec>,
+    pub(crate) proc: Vec<ProcPath>,
+    /// Provenance with the generated gVisor tables' revision set to `release`.
     pub(crate) provenance: Vec<Provenance>,
 }
 
-/// A table sorted by syscall number with a name index.
-#[derive(Debug, Default)]
-pub(crate) struct Indexed<T> {
-    pub(crate) rows: Vec<T>,
-    pub(crate) by_name: HashMap<String, usize>,
-}
-
-impl<T> Indexed<T> {
-    fn get(&self, name: &str) -> Option<&T> {
-        self.by_name.get(name).map(|&i| &self.rows[i])
-    }
-}
-
-static EMBEDDED: OnceLock<Database> = OnceLock::new();
-
 impl Database {
-    /// The database compiled into this build, loaded on first use.
-    pub fn get() -> &'static Database {
-        EMBEDDED.get_or_init(|| {
-            Database::from_sources(&Sources::embedded())
-                .expect("embedded data is valid: the `embedded_database_loads` test guards it")
-        })
-    }
-
-    /// Parses and validates a data set.
-    pub fn from_sources(sources: &Sources) -> Result<Database, Error> {
-        crate::load::load(sources)
-    }
-
     /// Version of the data set, e.g. `2026.11.0`.
     pub fn version(&self) -> &str {
-        &self.version
+        &self.store.version
     }
 
-    /// The gVisor commit the gVisor tables were generated from.
-    pub fn gvisor_revision(&self) -> &str {
-        &self.gvisor_revision
+    /// The gVisor release this view judges at.
+    pub fn release(&self) -> Release {
+        self.release
+    }
+
+    /// Every gVisor release the data covers.
+    pub fn releases(&self) -> &Releases {
+        &self.store.releases
+    }
+
+    /// The gVisor revision the gVisor tables are viewed at: the release's tag.
+    pub fn gvisor_revision(&self) -> String {
+        self.release.tag()
     }
 
     /// Every syscall of `arch`, sorted by number.
     pub fn syscalls(&self, arch: Arch) -> &[Syscall] {
-        self.syscalls.get(&arch).map_or(&[], |t| &t.rows)
+        self.store.syscalls(arch)
     }
 
     /// The syscall named `name` in `arch`.
     pub fn syscall_by_name(&self, arch: Arch, name: &str) -> Option<&Syscall> {
-        self.syscalls.get(&arch)?.get(name)
+        self.store.syscall_by_name(arch, name)
     }
 
     /// The syscall numbered `nr` in `arch`.
     pub fn syscall_by_number(&self, arch: Arch, nr: u32) -> Option<&Syscall> {
-        let rows = self.syscalls(arch);
-        rows.binary_search_by_key(&nr, |s| s.number)
-            .ok()
-            .map(|i| &rows[i])
+        self.store.syscall_by_number(arch, nr)
     }
 
     /// Resolves a name or a decimal number. Unknown queries get an error naming the
     /// nearest syscalls.
     pub fn resolve_syscall(&self, arch: Arch, query: &str) -> Result<&Syscall, Error> {
-        let query = query.trim();
-        if let Ok(number) = query.parse::<u32>() {
-            return self.syscall_by_number(arch, number).ok_or_else(|| {
-                Error::UnknownSyscallNumber {
-                    arch,
-                    number,
-                    suggestions: suggest::nearest_numbers(self.syscalls(arch), number),
-                }
-            });
-        }
-        let name = query.strip_prefix("sys_").unwrap_or(query);
-        self.syscall_by_name(arch, name)
-            .ok_or_else(|| Error::UnknownSyscallName {
-                arch,
-                name: query.to_owned(),
-                suggestions: suggest::nearest_names(
-                    self.syscalls(arch).iter().map(|s| s.name.as_str()),
-                    name,
-                ),
-            })
+        self.store.resolve_syscall(arch, query)
     }
 
-    /// gVisor's handling of the syscall `name` on `arch`. Every syscall of a native arch
-    /// has an entry; numbers gVisor's table lacks are unimplemented with ENOSYS and an
-    /// event (`in_upstream_table` is false). None for i386 (gVisor runs no 32-bit code)
-    /// and for names the arch lacks.
+    /// gVisor's handling of the syscall `name` on `arch` at this release. Every syscall
+    /// of a native arch has an entry; numbers gVisor's table lacks are unimplemented
+    /// with ENOSYS and an event (`in_upstream_table` is false). None for i386 (gVisor
+    /// runs no 32-bit code) and for names the arch lacks.
     pub fn gvisor(&self, arch: Arch, name: &str) -> Option<&GvisorSyscall> {
         self.gvisor.get(&arch)?.get(name)
     }
 
-    /// gVisor's table for `arch`, one entry per syscall, sorted by number.
+    /// gVisor's table for `arch` at this release, one entry per syscall, by number.
     pub fn gvisor_table(&self, arch: Arch) -> &[GvisorSyscall] {
         self.gvisor.get(&arch).map_or(&[], |t| &t.rows)
     }
 
-    /// Every argument rule, in file order.
+    /// gVisor's handling of `name` on `arch` at every release, as spans in release
+    /// order covering each release once.
+    pub fn gvisor_history(&self, arch: Arch, name: &str) -> Option<&[GvisorSpan]> {
+        Some(&self.store.gvisor.get(&arch)?.get(name)?.spans)
+    }
+
+    /// Our notes on `syscall`, each with the releases it holds for.
+    pub fn gvisor_notes<'a>(&'a self, syscall: &'a str) -> impl Iterator<Item = &'a GvisorNote> {
+        self.store
+            .notes
+            .iter()
+            .filter(move |n| n.syscall == syscall)
+    }
+
+    /// What gVisor reports as its kernel at this release.
+    pub fn gvisor_kernel(&self) -> &GvisorKernel {
+        &self.kernel
+    }
+
+    /// What gVisor reported as its kernel, over every release.
+    pub fn gvisor_kernels(&self) -> &[GvisorKernel] {
+        &self.store.kernels
+    }
+
+    /// The flags runsc registers at this release, by name.
+    pub fn runsc_flags(&self) -> &[RunscFlagSpec] {
+        &self.flags
+    }
+
+    /// Flag `name` (without dashes) as runsc registers it at this release.
+    pub fn runsc_flag(&self, name: &str) -> Option<&RunscFlagSpec> {
+        self.flags.iter().find(|f| f.name == name)
+    }
+
+    /// Flag `name` over every release it was registered in.
+    pub fn runsc_flag_history<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a RunscFlagSpec> {
+        self.store.flags.iter().filter(move |f| f.name == name)
+    }
+
+    /// The paths gVisor's /proc registers at this release (per-process ones as
+    /// `/proc/#/…`).
+    pub fn proc_paths(&self) -> &[ProcPath] {
+        &self.proc
+    }
+
+    /// Every /proc path over every release it was registered in.
+    pub fn proc_path_history(&self) -> &[ProcPath] {
+        &self.store.proc
+    }
+
+    /// Every argument rule that holds at this release: the rules derived from the
+    /// release's /proc (paths it lacks), then the hand-kept ones in file order.
     pub fn rules(&self) -> &[ArgRule] {
         &self.rules
     }
 
-    /// The provenance of the rule file holding rule `id`.
+    /// The hand-kept rules that hold at this release (without the rules derived from
+    /// the release's /proc), in file order.
+    pub fn hand_kept_rules(&self) -> &[ArgRule] {
+        &self.rules[self.derived_rules..]
+    }
+
+    /// Every argument rule of every release, in file order.
+    pub fn all_rules(&self) -> &[ArgRule] {
+        &self.store.rules
+    }
+
+    /// The provenance of the rule file holding rule `id` (as viewed at this release).
     pub fn rule_provenance(&self, id: &str) -> Option<&Provenance> {
         let index = self.rules.iter().position(|r| r.id == id)?;
         self.provenance.get(*self.rule_tables.get(index)?)
@@ -213,12 +245,7 @@ impl Database {
 
     /// The constant group naming the values of `field` of `syscall`'s capture.
     pub fn field_group(&self, syscall: &str, field: &str) -> Option<&str> {
-        self.capture(syscall)?
-            .fields
-            .iter()
-            .find(|f| f.name == field)?
-            .names
-            .as_deref()
+        self.store.field_group(syscall, field)
     }
 
     /// The constant group naming the value of `field` in a call of `syscall` whose
@@ -232,106 +259,83 @@ impl Database {
         field: &str,
         fields: &FieldValues,
     ) -> Option<&str> {
-        let selected = self
-            .namings
-            .iter()
-            .filter(|n| n.field == field && n.syscalls.iter().any(|s| s == syscall))
-            .find_map(|naming| {
-                let FieldValue::Int(value) = fields.get(&naming.by)? else {
-                    return None;
-                };
-                let by_group = self.field_group(syscall, &naming.by)?;
-                let name = self.constant_name(by_group, *value, arch)?;
-                naming.groups.get(name).map(String::as_str)
-            });
-        selected.or_else(|| self.field_group(syscall, field))
+        self.store.value_group(arch, syscall, field, fields)
     }
 
     /// Every field naming, in file order.
     pub fn field_namings(&self) -> &[FieldNaming] {
-        &self.namings
+        &self.store.namings
     }
 
     /// The value of a symbolic name in a rule: looked up in `group` (the field's group)
     /// first, then in every group, so a field may be compared with names of a related
     /// group (e.g. socket protocols with `NETLINK_*` names).
     pub fn resolve_constant(&self, group: Option<&str>, name: &str, arch: Arch) -> Option<u64> {
-        group
-            .and_then(|g| self.constant(g, name, arch))
-            .or_else(|| {
-                self.constants
-                    .keys()
-                    .find_map(|g| self.constant(g, name, arch))
-            })
+        self.store.resolve_constant(group, name, arch)
     }
 
-    /// The remediation with this id.
+    /// The remediation with this id, if it is available at this release.
     pub fn remediation(&self, id: &str) -> Option<&Remediation> {
         self.remediations.iter().find(|r| r.id == id)
     }
 
-    /// Every remediation, in file order.
+    /// Every remediation available at this release, in file order.
     pub fn remediations(&self) -> &[Remediation] {
         &self.remediations
     }
 
     /// Every Kata fact, in file order.
     pub fn kata_facts(&self) -> &[KataFact] {
-        &self.kata
+        &self.store.kata
     }
 
     /// Every ABI fact, in file order.
     pub fn abi_facts(&self) -> &[AbiFact] {
-        &self.abi
+        &self.store.abi
     }
 
     /// What `runtime` does with executables of `bits` bits, if the database says it does
     /// not run them.
     pub fn abi_fact(&self, runtime: Runtime, bits: u8) -> Option<&AbiFact> {
-        self.abi
+        self.store
+            .abi
             .iter()
             .find(|f| f.runtime == runtime && f.bits == bits)
     }
 
     /// The Kata fact with this id.
     pub fn kata_fact(&self, id: &str) -> Option<&KataFact> {
-        self.kata.iter().find(|f| f.id == id)
+        self.store.kata.iter().find(|f| f.id == id)
     }
 
     /// The tracer's capture spec, one entry per syscall, in file order.
     pub fn captures(&self) -> &[Capture] {
-        &self.captures
+        &self.store.captures
     }
 
     /// Which arguments of `syscall` the tracer records.
     pub fn capture(&self, syscall: &str) -> Option<&Capture> {
-        self.captures.iter().find(|c| c.syscall == syscall)
+        self.store.capture(syscall)
     }
 
     /// The value of constant `name` of `group` on `arch`.
     pub fn constant(&self, group: &str, name: &str, arch: Arch) -> Option<u64> {
-        self.constants(group)
-            .iter()
-            .find(|c| c.name == name && applies(c, arch))
-            .map(|c| c.value)
+        self.store.constant(group, name, arch)
     }
 
     /// The first name of `group` with this value on `arch`.
     pub fn constant_name(&self, group: &str, value: u64, arch: Arch) -> Option<&str> {
-        self.constants(group)
-            .iter()
-            .find(|c| c.value == value && applies(c, arch))
-            .map(|c| c.name.as_str())
+        self.store.constant_name(group, value, arch)
     }
 
     /// Every constant of `group`, in file order; empty for an unknown group.
     pub fn constants(&self, group: &str) -> &[Constant] {
-        self.constants.get(group).map_or(&[], Vec::as_slice)
+        self.store.constants(group)
     }
 
     /// Names of every constant group.
     pub fn constant_groups(&self) -> impl Iterator<Item = &str> {
-        self.constants.keys().map(String::as_str)
+        self.store.constants.keys().map(String::as_str)
     }
 
     /// The name of a Linux errno number (asm-generic numbering, shared by x86_64 and
@@ -342,16 +346,11 @@ impl Database {
 
     /// The number of a Linux errno name.
     pub fn errno_number(&self, name: &str) -> Option<u32> {
-        self.constant("errno", name, Arch::X86_64)
-            .and_then(|v| u32::try_from(v).ok())
+        self.store.errno_number(name)
     }
 
-    /// Where every table comes from.
+    /// Where every table comes from; the generated gVisor tables name this release.
     pub fn provenance(&self) -> &[Provenance] {
         &self.provenance
     }
-}
-
-fn applies(constant: &Constant, arch: Arch) -> bool {
-    constant.arches.is_empty() || constant.arches.contains(&arch)
 }

@@ -37,6 +37,10 @@ pub enum Error {
         suggestions: Vec<String>,
     },
 
+    /// A gVisor release the data was not imported at.
+    #[error("the database has no gVisor {0}: resolve the release first")]
+    UnknownRelease(crate::release::Release),
+
     /// A data file could not be parsed.
     #[error("failed to parse `{file}`")]
     Parse {
@@ -52,7 +56,7 @@ pub enum Error {
     MissingFile(String),
 
     /// A data file whose path says nothing about what it holds.
-    #[error("unexpected data file `{0}` (expected database.toml, constants.toml, remediations.toml, kata.toml, captures.toml, syscalls/<arch>.toml, gvisor/<arch>.toml, gvisor/notes.toml or rules/<category>.toml)")]
+    #[error("unexpected data file `{0}` (expected database.toml, constants.toml, remediations.toml, kata.toml, captures.toml, syscalls/<arch>.toml, gvisor/<arch>.toml, gvisor/{{releases,uname,runsc_flags,proc,notes,abi}}.toml or rules/<category>.toml)")]
     UnexpectedFile(String),
 
     /// The data parsed but breaks the database's invariants.
@@ -72,6 +76,17 @@ pub struct Problem {
     pub item: String,
     /// What is wrong.
     pub message: String,
+}
+
+impl Problem {
+    /// A problem with `item` of data file `file`.
+    pub fn new(file: &str, item: String, message: String) -> Problem {
+        Problem {
+            file: file.to_owned(),
+            item,
+            message,
+        }
+    }
 }
 
 impl fmt::Display for Problem {

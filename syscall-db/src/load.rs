@@ -1,21 +1,26 @@
 //! Turning [`Sources`] into a [`Database`]: parse each file by its path, index the
-//! syscall tables, complete gVisor's tables with the fallback for missing numbers, then
-//! hand the result to `validate`.
+//! syscall tables, build gVisor's history (timelines completed with the fallback for
+//! missing numbers), hand the whole [`Store`] to `validate`, then view it at the newest
+//! release.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, OnceLock};
 
 use serde::de::DeserializeOwned;
 
-use crate::database::{Database, Indexed};
+use crate::database::Database;
 use crate::error::{Error, Problem};
 use crate::files::{
     AbiFile, CapturesFile, ConstantsFile, DatabaseFile, GvisorNotesFile, GvisorTableFile, KataFile,
-    RemediationsFile, RulesFile, SyscallTableFile,
+    ProcFile, ReleasesFile, RemediationsFile, RulesFile, RunscFlagsFile, SyscallTableFile,
+    UnameFile,
 };
-use crate::model::{Arch, GvisorStatus, GvisorSyscall, Syscall};
-use crate::rule_index::RuleIndex;
+use crate::history;
+use crate::model::{Arch, Syscall};
+use crate::release::Releases;
 use crate::sources::Sources;
-use crate::validate;
+use crate::store::{Indexed, Store};
+use crate::{validate, view};
 
 /// Every data file, parsed.
 struct Parsed {
@@ -26,12 +31,39 @@ struct Parsed {
     captures: CapturesFile,
     syscalls: BTreeMap<Arch, SyscallTableFile>,
     gvisor: BTreeMap<Arch, GvisorTableFile>,
+    releases: ReleasesFile,
+    uname: UnameFile,
+    flags: RunscFlagsFile,
+    proc: ProcFile,
     notes: GvisorNotesFile,
     abi: AbiFile,
     rules: Vec<(String, RulesFile)>,
 }
 
-pub(crate) fn load(sources: &Sources) -> Result<Database, Error> {
+static EMBEDDED: OnceLock<Database> = OnceLock::new();
+
+impl Database {
+    /// The database compiled into this build, at the newest gVisor release it knows,
+    /// loaded on first use.
+    pub fn get() -> &'static Database {
+        EMBEDDED.get_or_init(|| {
+            Database::from_sources(&Sources::embedded())
+                .expect("embedded data is valid: the `embedded_database_loads` test guards it")
+        })
+    }
+
+    /// Parses and validates a data set; the result is viewed at its newest release.
+    pub fn from_sources(sources: &Sources) -> Result<Database, Error> {
+        let store = load(sources)?;
+        let newest = store
+            .releases
+            .newest()
+            .ok_or_else(|| Error::MissingFile("gvisor/releases.toml (no release)".to_owned()))?;
+        Ok(view::build(Arc::new(store), newest))
+    }
+}
+
+fn load(sources: &Sources) -> Result<Store, Error> {
     let parsed = parse_all(sources)?;
     let mut problems = Vec::new();
 
@@ -42,7 +74,12 @@ pub(crate) fn load(sources: &Sources) -> Result<Database, Error> {
         parsed.captures.provenance.clone(),
         parsed.notes.provenance.clone(),
         parsed.abi.provenance.clone(),
+        parsed.releases.provenance.clone(),
+        parsed.uname.provenance.clone(),
+        parsed.flags.provenance.clone(),
+        parsed.proc.provenance.clone(),
     ]);
+    let releases = Releases::new(parsed.releases.releases);
     let mut syscalls = BTreeMap::new();
     for (&arch, file) in &parsed.syscalls {
         provenance.push(file.provenance.clone());
@@ -55,10 +92,17 @@ pub(crate) fn load(sources: &Sources) -> Result<Database, Error> {
         let kernel = syscalls
             .get(&arch)
             .map_or(&[][..], |t: &Indexed<Syscall>| &t.rows);
-        let rows = complete_gvisor(arch, kernel, file, &parsed.notes, &mut problems);
-        gvisor.insert(arch, index(rows, |g: &GvisorSyscall| &g.name));
+        let timelines = history::timelines(
+            arch,
+            kernel,
+            &file.syscalls,
+            &file.fallback,
+            &releases,
+            &mut problems,
+        );
+        gvisor.insert(arch, Indexed::new(timelines, |t| &t.name));
     }
-    let gvisor_revision = gvisor_revision(&parsed.gvisor, &mut problems);
+    same_revision(&parsed.gvisor, &mut problems);
     let mut rules = Vec::new();
     let mut rule_files = Vec::new();
     let mut rule_tables = Vec::new();
@@ -71,13 +115,15 @@ pub(crate) fn load(sources: &Sources) -> Result<Database, Error> {
         }
     }
 
-    let database = Database {
+    let store = Store {
         version: parsed.database.database.version,
-        gvisor_revision,
+        releases,
         syscalls,
         gvisor,
-        rule_index: RuleIndex::new(&rules),
-        compiled: Default::default(),
+        kernels: history::kernels(parsed.uname.uname),
+        flags: history::flags(parsed.flags.flags),
+        proc: history::proc_paths(parsed.proc.paths),
+        notes: parsed.notes.note,
         rules,
         rule_tables,
         remediations: parsed.remediations.remediation,
@@ -88,13 +134,25 @@ pub(crate) fn load(sources: &Sources) -> Result<Database, Error> {
         constants: parsed.constants.groups,
         provenance,
     };
-    validate::check(&database, &rule_files, &parsed.notes.notes, &mut problems);
+    validate::check(&store, &rule_files, &mut problems);
     if problems.is_empty() {
-        Ok(database)
+        Ok(store)
     } else {
         Err(Error::Invalid { problems })
     }
 }
+
+/// The generated gVisor files, by name under `gvisor/`.
+// The message catalogue (`messages.toml`) is loaded apart (`messages::MessageCatalogue`).
+const GVISOR_FILES: [&str; 7] = [
+    "messages.toml",
+    "notes.toml",
+    "abi.toml",
+    "releases.toml",
+    "uname.toml",
+    "runsc_flags.toml",
+    "proc.toml",
+];
 
 fn parse_all(sources: &Sources) -> Result<Parsed, Error> {
     let mut syscalls = BTreeMap::new();
@@ -114,7 +172,7 @@ fn parse_all(sources: &Sources) -> Result<Parsed, Error> {
                 let arch = arch_of(name.strip_suffix(".toml").unwrap_or(name))?;
                 syscalls.insert(arch, parse(path, &file.text)?);
             }
-            Some(("gvisor", "notes.toml" | "abi.toml")) => {}
+            Some(("gvisor", name)) if GVISOR_FILES.contains(&name) => {}
             Some(("gvisor", name)) => {
                 let arch = arch_of(name.strip_suffix(".toml").unwrap_or(name))?;
                 if !Arch::NATIVE.contains(&arch) {
@@ -146,6 +204,10 @@ fn parse_all(sources: &Sources) -> Result<Parsed, Error> {
         captures: parse_required(sources, "captures.toml")?,
         notes: parse_required(sources, "gvisor/notes.toml")?,
         abi: parse_required(sources, "gvisor/abi.toml")?,
+        releases: parse_required(sources, "gvisor/releases.toml")?,
+        uname: parse_required(sources, "gvisor/uname.toml")?,
+        flags: parse_required(sources, "gvisor/runsc_flags.toml")?,
+        proc: parse_required(sources, "gvisor/proc.toml")?,
         syscalls,
         gvisor,
         rules,
@@ -173,22 +235,13 @@ fn parse<T: DeserializeOwned>(path: &str, text: &str) -> Result<T, Error> {
     })
 }
 
-fn index<T>(rows: Vec<T>, name: impl Fn(&T) -> &String) -> Indexed<T> {
-    let by_name = rows
-        .iter()
-        .enumerate()
-        .map(|(i, row)| (name(row).clone(), i))
-        .collect();
-    Indexed { rows, by_name }
-}
-
 /// Indexes a syscall table, reporting duplicate names, duplicate numbers and rows out of
 /// numeric order (the generated files are sorted, so disorder means a hand edit).
 fn index_syscalls(path: &str, rows: &[Syscall], problems: &mut Vec<Problem>) -> Indexed<Syscall> {
     let mut seen: HashMap<&str, u32> = HashMap::new();
     for pair in rows.windows(2) {
         if pair[0].number >= pair[1].number {
-            problems.push(problem(
+            problems.push(Problem::new(
                 path,
                 format!("syscall `{}`", pair[1].name),
                 format!(
@@ -200,101 +253,31 @@ fn index_syscalls(path: &str, rows: &[Syscall], problems: &mut Vec<Problem>) -> 
     }
     for row in rows {
         if let Some(previous) = seen.insert(&row.name, row.number) {
-            problems.push(problem(
+            problems.push(Problem::new(
                 path,
                 format!("syscall `{}`", row.name),
                 format!("name used for both {previous} and {}", row.number),
             ));
         }
     }
-    index(rows.to_vec(), |s| &s.name)
+    Indexed::new(rows.to_vec(), |s| &s.name)
 }
 
-/// One gVisor row per kernel syscall of the arch: the upstream entry for that number if
-/// there is one, else the table's fallback; with our note attached.
-fn complete_gvisor(
-    arch: Arch,
-    kernel: &[Syscall],
-    file: &GvisorTableFile,
-    notes: &GvisorNotesFile,
-    problems: &mut Vec<Problem>,
-) -> Vec<GvisorSyscall> {
-    let path = format!("gvisor/{arch}.toml");
-    let mut upstream: BTreeMap<u32, &crate::files::GvisorEntry> = BTreeMap::new();
-    for entry in &file.syscalls {
-        if upstream.insert(entry.number, entry).is_some() {
-            problems.push(problem(
-                &path,
-                format!("entry {}", entry.number),
-                "number listed twice".to_owned(),
-            ));
-        }
-        if !kernel.iter().any(|s| s.number == entry.number) {
-            problems.push(problem(
-                &path,
-                format!("entry {} (`{}`)", entry.number, entry.name),
-                format!("no {arch} syscall has this number"),
-            ));
-        }
-    }
-    kernel
-        .iter()
-        .map(|syscall| {
-            let note = notes.notes.get(&syscall.name).cloned();
-            match upstream.get(&syscall.number) {
-                Some(entry) => GvisorSyscall {
-                    name: syscall.name.clone(),
-                    number: syscall.number,
-                    status: entry.status,
-                    errno: entry.errno.clone(),
-                    event: entry.event,
-                    capability: entry.capability.clone(),
-                    upstream_name: (entry.name != syscall.name).then(|| entry.name.clone()),
-                    issues: entry.issues.clone(),
-                    in_upstream_table: true,
-                    note,
-                },
-                None => GvisorSyscall {
-                    name: syscall.name.clone(),
-                    number: syscall.number,
-                    status: GvisorStatus::Unimplemented,
-                    errno: Some(file.fallback.errno.clone()),
-                    event: file.fallback.event,
-                    capability: None,
-                    upstream_name: None,
-                    issues: Vec::new(),
-                    in_upstream_table: false,
-                    note,
-                },
-            }
-        })
-        .collect()
-}
-
-/// The gVisor commit both arches were generated from; they must agree.
-fn gvisor_revision(files: &BTreeMap<Arch, GvisorTableFile>, problems: &mut Vec<Problem>) -> String {
+/// Both arches' histories were generated together: they name the same newest release.
+fn same_revision(files: &BTreeMap<Arch, GvisorTableFile>, problems: &mut Vec<Problem>) {
     let mut revisions = files
         .iter()
         .map(|(arch, f)| (*arch, &f.provenance.revision));
     let Some((first_arch, first)) = revisions.next() else {
-        return String::new();
+        return;
     };
     for (arch, revision) in revisions {
         if revision != first {
-            problems.push(problem(
+            problems.push(Problem::new(
                 &format!("gvisor/{arch}.toml"),
                 "provenance".to_owned(),
                 format!("revision `{revision}` differs from {first_arch}'s `{first}`: regenerate both arches together"),
             ));
         }
-    }
-    first.clone()
-}
-
-pub(crate) fn problem(file: &str, item: String, message: String) -> Problem {
-    Problem {
-        file: file.to_owned(),
-        item,
-        message,
     }
 }

@@ -7,6 +7,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::release::{Release, ReleaseRange};
+
 /// A syscall ABI.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -225,6 +227,10 @@ pub struct Source {
     /// Symbol or section in that file, when it helps find the fact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub symbol: Option<String>,
+    /// The release the file was read at, when it is not the table's revision (facts
+    /// about older releases cite the tag they were read at).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<Release>,
 }
 
 /// The categories a rule may have: the kinds of finding reports group by.
@@ -282,6 +288,20 @@ pub struct ArgRule {
     /// Upstream files the fact was read from (repository and commit: the table's
     /// [`Provenance`]).
     pub sources: Vec<Source>,
+    /// First gVisor release the rule holds for; none for every release before `last`.
+    /// Only gVisor rules have releases.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first: Option<Release>,
+    /// Last gVisor release the rule holds for; none for every release from `first` on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last: Option<Release>,
+}
+
+impl ArgRule {
+    /// The gVisor releases the rule holds for.
+    pub fn releases(&self) -> ReleaseRange {
+        ReleaseRange::new(self.first, self.last)
+    }
 }
 
 /// Kinds of remediation.
@@ -325,6 +345,37 @@ pub struct Remediation {
     pub tradeoff: Option<String>,
     /// Upstream files the option was read from.
     pub sources: Vec<Source>,
+    /// First gVisor release the remediation applies to, when it is not every release
+    /// (a runsc flag's own releases come from runsc's flag table and need no range).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first: Option<Release>,
+    /// Last gVisor release it applies to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last: Option<Release>,
+}
+
+impl Remediation {
+    /// The gVisor releases it applies to, as written (a runsc flag also needs runsc to
+    /// register the flag).
+    pub fn releases(&self) -> ReleaseRange {
+        ReleaseRange::new(self.first, self.last)
+    }
+
+    /// The runsc flag a runsc-flag remediation sets, or a `dev.gvisor.flag.<name>`
+    /// annotation overrides: its name without dashes or value.
+    pub fn runsc_flag_name(&self) -> Option<&str> {
+        match self.kind {
+            RemediationKind::RunscFlag => {
+                let flag = self.flag.as_deref()?.trim_start_matches('-');
+                Some(flag.split_once('=').map_or(flag, |(name, _)| name))
+            }
+            RemediationKind::Annotation => {
+                let key = self.annotation.as_deref()?.split_once('=')?.0;
+                key.strip_prefix("dev.gvisor.flag.")
+            }
+            _ => None,
+        }
+    }
 }
 
 /// A kind of executable a runtime does not run at all: gVisor runs no 32-bit code.
@@ -489,6 +540,10 @@ pub struct Provenance {
     /// the tagged release).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// For curated gVisor facts: the oldest release they were checked against, when not
+    /// every release. Findings resting on them at an older release say so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_from: Option<Release>,
 }
 
 /// A string with stable sort order used in maps of counts keyed by errno name.

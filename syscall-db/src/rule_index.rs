@@ -250,6 +250,8 @@ mod tests {
             remediations: Vec::new(),
             note: String::new(),
             sources: Vec::new(),
+            first: None,
+            last: None,
         };
         let rules = [
             rule("a", &["open", "openat"]),

@@ -37,8 +37,13 @@ const EMBEDDED: &[(&str, &str)] = embed![
     "syscalls/i386.toml",
     "gvisor/x86_64.toml",
     "gvisor/aarch64.toml",
+    "gvisor/releases.toml",
+    "gvisor/uname.toml",
+    "gvisor/runsc_flags.toml",
+    "gvisor/proc.toml",
     "gvisor/notes.toml",
     "gvisor/abi.toml",
+    "gvisor/messages.toml",
     "rules/socket.toml",
     "rules/sockopt.toml",
     "rules/ioctl.toml",
@@ -72,6 +77,22 @@ impl Sources {
                 })
                 .collect(),
         }
+    }
+
+    /// The files of the embedded set as they are now in `dir` (a `data/` directory):
+    /// for tools that check data on disk before it is compiled in.
+    pub fn read_dir(dir: &std::path::Path) -> std::io::Result<Sources> {
+        let files = EMBEDDED
+            .iter()
+            .map(|&(path, _)| {
+                let text = std::fs::read_to_string(dir.join(path))?;
+                Ok(SourceFile {
+                    path: path.to_owned(),
+                    text: Cow::Owned(text),
+                })
+            })
+            .collect::<std::io::Result<_>>()?;
+        Ok(Sources { files })
     }
 
     /// An empty set, to be filled with [`Sources::with_file`].

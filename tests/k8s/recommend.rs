@@ -4,15 +4,13 @@
 
 use std::path::Path;
 
-use sandprof::k8s::audit::audit;
+use sandprof::audit::audit;
 use sandprof::k8s::evidence::WorkloadEvidence;
-use sandprof::k8s::recommend::model::{
-    Choice, CompatStatus, Exclusion, Nodes, Recommendation, Threat,
-};
-use sandprof::k8s::recommend::workload::WorkloadFacts;
-use sandprof::k8s::recommend::{recommend, render, Request};
 use sandprof::k8s::yaml::parse_documents;
 use sandprof::profile::io as profile_io;
+use sandprof::recommend::model::{Choice, CompatStatus, Exclusion, Nodes, Recommendation, Threat};
+use sandprof::recommend::workload::WorkloadFacts;
+use sandprof::recommend::{recommend, render, Request};
 use syscall_db::{Database, Runtime};
 
 use super::golden;
@@ -64,7 +62,7 @@ fn ask(threat: Threat, nodes: Nodes, gpu: bool, facts: &WorkloadFacts) -> Recomm
     recommend(&Request { threat, nodes, gpu }, facts)
 }
 
-fn option(r: &Recommendation, choice: Choice) -> &sandprof::k8s::recommend::model::Assessment {
+fn option(r: &Recommendation, choice: Choice) -> &sandprof::recommend::model::Assessment {
     r.options.iter().find(|a| a.choice == choice).unwrap()
 }
 

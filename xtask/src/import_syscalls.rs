@@ -89,6 +89,7 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
             date: opts.date.clone(),
             maintained: "generated".to_owned(),
             note: opts.note.clone(),
+            checked_from: None,
         };
         let out = data_dir()
             .join("syscalls")

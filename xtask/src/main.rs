@@ -21,7 +21,8 @@ enum Task {
     Run(run::Options),
     /// Set up, check formatting and lints, build, and run every test.
     Test(test::Options),
-    /// Regenerate `syscall-db/data/gvisor/<arch>.toml` from a gVisor checkout.
+    /// Regenerate the gVisor history in `syscall-db/data/gvisor/` from a gVisor
+    /// repository: every release (`--all-releases`) or one checked-out release.
     ImportGvisor(import_gvisor::Options),
     /// Regenerate `syscall-db/data/syscalls/<arch>.toml` from a Linux source tree.
     ImportSyscalls(import_syscalls::Options),

@@ -1,10 +1,11 @@
 //! The gVisor importer on a fixture of our own, with exact expected output; its errors on
 //! malformed tables; and the committed data files are byte-for-byte what the renderer
-//! writes for their content (nobody edited a generated file by hand).
+//! writes for the history they hold (nobody edited a generated file by hand).
 
-use syscall_db::files::{GvisorEntry, GvisorTableFile};
+use syscall_db::files::GvisorEntry;
 use syscall_db::{Arch, GvisorStatus};
-use xtask::import_gvisor::{import, render, table::parse_tables, table::GoTable};
+use xtask::import_gvisor::tables::Histories;
+use xtask::import_gvisor::{import, table::parse_tables};
 
 const FIXTURE: &str = include_str!("fixtures/linux64.go");
 
@@ -17,6 +18,8 @@ fn entry(number: u32, name: &str, status: GvisorStatus) -> GvisorEntry {
         event: false,
         capability: None,
         issues: Vec::new(),
+        first: None,
+        last: None,
     }
 }
 
@@ -129,22 +132,12 @@ fn malformed_tables_name_the_problem() {
 
 #[test]
 fn committed_gvisor_files_are_exactly_what_the_renderer_writes() {
-    for arch in Arch::NATIVE {
-        let path = format!(
-            "{}/../syscall-db/data/gvisor/{arch}.toml",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let text = std::fs::read_to_string(&path).unwrap();
-        let file: GvisorTableFile = toml::from_str(&text).unwrap();
-        let table = GoTable {
-            var: String::new(),
-            entries: file.syscalls,
-            fallback: file.fallback,
-        };
-        assert_eq!(
-            render(&table, &file.provenance),
-            text,
-            "{path} was edited by hand"
-        );
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../syscall-db/data");
+    let histories = Histories::read_committed(&data).unwrap();
+    let files = histories.render();
+    assert_eq!(files.len(), 6);
+    for (path, rendered) in files {
+        let text = std::fs::read_to_string(data.join(&path)).unwrap();
+        assert_eq!(rendered, text, "{path} was edited by hand");
     }
 }

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use anyhow::Context as _;
 use syscall_db::{Database, Runtime};
 
-use super::finding::{Report, REPORT_SCHEMA, REPORT_SCHEMA_VERSION};
+use super::finding::{Finding, Report, Verdict, REPORT_SCHEMA, REPORT_SCHEMA_VERSION};
 use super::flags::RunscFlags;
 use super::rules::Judge;
 use super::usage::{SyscallUse, Usage};
@@ -41,12 +41,16 @@ pub fn analyze(
     inputs: &[(String, SyscallProfile)],
     opts: &AnalysisOptions,
 ) -> anyhow::Result<Report> {
+    // One profile is judged as it is (no copy); several are merged first, so a rule sees
+    // the calls of every node and replica together, as the workload makes them.
     let profile: Cow<'_, SyscallProfile> = match inputs {
         [(_, only)] => Cow::Borrowed(only),
         _ => Cow::Owned(
             merge::merge(inputs, ToolStamp::current()).context("cannot combine the profiles")?,
         ),
     };
+    // A finding's first occurrence names its file only when there is one: after a
+    // merge, the first use could have come from any input.
     let file = match inputs {
         [(name, _)] => Some(name.as_str()),
         _ => None,
@@ -68,7 +72,7 @@ pub fn analyze(
         }
     }
     verdict::sort_findings(&mut findings);
-    let verdicts = verdict::verdicts(&opts.runtimes, &findings);
+    let verdicts = verdicts(&profile, &findings, &opts.runtimes);
 
     let mut caveats = Vec::new();
     if let Some(caveat) = lost_caveat(&profile.lost) {
@@ -111,7 +115,10 @@ pub fn analyze(
         schema_version: REPORT_SCHEMA_VERSION,
         tool: ToolStamp::current(),
         database: DatabaseStamp::of(db),
-        gvisor_release: None,
+        gvisor_release: opts
+            .runtimes
+            .contains(&Runtime::Gvisor)
+            .then(|| db.release().tag()),
         inputs: inputs.iter().map(|(name, _)| name.clone()).collect(),
         captures: profile.captures.clone(),
         assumed_runsc_flags: opts.runsc_flags.to_strings(),
@@ -121,10 +128,46 @@ pub fn analyze(
     })
 }
 
+/// The verdicts: no evidence when the profile records no calls (an empty cgroup, a
+/// process that was gone: judging nothing is no pass), incomplete ones when it lost
+/// anything, else the findings' own.
+fn verdicts(profile: &SyscallProfile, findings: &[Finding], runtimes: &[Runtime]) -> Vec<Verdict> {
+    let lost = lost_causes(&profile.lost);
+    let calls = profile
+        .syscalls
+        .iter()
+        .fold(0u64, |total, row| total.saturating_add(row.calls));
+    if calls == 0 {
+        let why = match &lost {
+            Some(lost) => format!("the profile records no syscalls, and lost {lost}"),
+            None => "the profile records no syscalls".to_owned(),
+        };
+        return runtimes
+            .iter()
+            .map(|&runtime| verdict::no_evidence(runtime, &why))
+            .collect();
+    }
+    match &lost {
+        Some(lost) => verdict::verdicts_with_loss(runtimes, findings, lost),
+        None => verdict::verdicts(runtimes, findings),
+    }
+}
+
 /// The lost-events caveat, naming each cause with a count.
 fn lost_caveat(lost: &LostCounts) -> Option<String> {
-    let total = lost.total();
-    if total == 0 {
+    let listed = lost_causes(lost)?;
+    Some(format!(
+        "The capture lost {} events ({listed}). The profile may miss calls or arguments, so \
+         a missing finding is weaker evidence than usual; capture again with larger maps.",
+        lost.total()
+    ))
+}
+
+/// Each cause of loss with its count, e.g. "signature map full: 12"; `None` when
+/// nothing was lost. Every cause counts: even a lost ring-buffer record can hide a
+/// blocker (it may have been an exec, and with it a 32-bit binary).
+fn lost_causes(lost: &LostCounts) -> Option<String> {
+    if lost.total() == 0 {
         return None;
     }
     let causes = [
@@ -141,9 +184,5 @@ fn lost_caveat(lost: &LostCounts) -> Option<String> {
         .filter(|(_, n)| *n > 0)
         .map(|(cause, n)| format!("{cause}: {n}"))
         .collect();
-    Some(format!(
-        "The capture lost {total} events ({}). The profile may miss calls or arguments, so a \
-         missing finding is weaker evidence than usual; capture again with larger maps.",
-        listed.join(", ")
-    ))
+    Some(listed.join(", "))
 }

@@ -69,11 +69,16 @@ fn paths(sources: &[Source]) -> Vec<String> {
     sources.iter().map(|s| s.path.clone()).collect()
 }
 
-/// The reference for an argument rule.
+/// The reference for an argument rule: the revision its sources were read at (a rule
+/// about older gVisor releases cites the tag it was read at), else its table's.
 pub fn rule_reference(db: &Database, rule: &ArgRule) -> DbReference {
+    let read_at = rule.sources.iter().find_map(|s| s.revision);
     DbReference {
         entry: rule.id.clone(),
-        revision: upstream_revision(db, rule.runtime, &rule.sources),
+        revision: match read_at {
+            Some(release) => format!("google/gvisor@{release}"),
+            None => upstream_revision(db, rule.runtime, &rule.sources),
+        },
         paths: paths(&rule.sources),
     }
 }

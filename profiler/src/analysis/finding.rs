@@ -98,6 +98,10 @@ pub struct Occurrence {
     /// Line in a log file, 1-based.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<u64>,
+    /// The line number the log as given printed in front of that line (a `cat -n`,
+    /// `grep -n` or editor paste): the line in the original log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_line: Option<u64>,
     /// Document in a multi-document YAML manifest, 1-based (pod-spec audit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document: Option<u64>,

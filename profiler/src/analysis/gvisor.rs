@@ -4,6 +4,8 @@
 //! fine, and partly implemented ones are judged on their captured arguments by the
 //! argument rules. Path rules (/proc, /sys, /dev) apply whatever the syscall's status.
 //! Any 32-bit code breaks, as the database's ABI fact says: gVisor runs no 32-bit code.
+//! All of it is judged at the release the database is viewed at; a call the release
+//! refuses says from which later release gVisor implements it.
 
 use syscall_db::{GvisorStatus, GvisorSyscall, Runtime};
 
@@ -41,6 +43,7 @@ pub fn findings<'a, 'p>(
         }
     }
     binaries32(judge, out);
+    super::gvisor_release::findings(judge, out);
 }
 
 /// An unimplemented syscall, or one refused without a capability.
@@ -70,6 +73,9 @@ fn refused(judge: &Judge<'_, '_>, entry: &GvisorSyscall, used: &SyscallUse<'_>) 
     if !entry.issues.is_empty() {
         effect.push_str(&format!(" Tracked upstream: {}.", entry.issues.join(", ")));
     }
+    if let Some(later) = implemented_later(judge, name) {
+        effect.push_str(&later);
+    }
     let severity = if outcome::already_failed(used.calls, &used.errors, errno) {
         title.push_str(", as it already was under runc");
         effect.push_str(&format!(
@@ -92,6 +98,30 @@ fn refused(judge: &Judge<'_, '_>, entry: &GvisorSyscall, used: &SyscallUse<'_>) 
         reference: dbref::gvisor_reference(judge.db, judge.arch, entry),
         observation: None,
     }
+}
+
+/// ` gVisor implements it from release-X on.` when a release after the one judged
+/// implements `name` (fully or in part) and keeps it implemented.
+fn implemented_later(judge: &Judge<'_, '_>, name: &str) -> Option<String> {
+    let release = judge.db.release();
+    let spans = judge.db.gvisor_history(judge.arch, name)?;
+    let implemented = |status| matches!(status, GvisorStatus::Full | GvisorStatus::Partial);
+    let newest = spans.last()?;
+    if !implemented(newest.entry.status) {
+        return None;
+    }
+    // The start of the run of implemented spans that reaches the newest release.
+    let start = spans
+        .iter()
+        .rev()
+        .take_while(|span| implemented(span.entry.status))
+        .last()?;
+    let first = start.range.first.filter(|&first| first > release)?;
+    let part = match newest.entry.status {
+        GvisorStatus::Full => "",
+        _ => " in part",
+    };
+    Some(format!(" From {first} on, gVisor implements {name}{part}."))
 }
 
 /// A partly implemented syscall whose captured arguments no rule judges, or whose

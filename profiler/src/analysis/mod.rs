@@ -12,10 +12,12 @@ pub mod dbref;
 pub mod finding;
 pub mod flags;
 mod gvisor;
+mod gvisor_release;
 mod kata;
 pub mod outcome;
 mod rules;
 pub mod runsc;
+pub mod upgrade;
 mod usage;
 pub mod verdict;
 

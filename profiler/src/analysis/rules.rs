@@ -185,6 +185,12 @@ impl<'a, 'p> Judge<'a, 'p> {
                 }
             };
         let mut detail = Vec::new();
+        if let Some(from) = self.unchecked_since(rule) {
+            detail.push(format!(
+                "This rule was checked against gVisor releases from {from} on; {} may differ.",
+                self.db.release()
+            ));
+        }
         if group.signatures > 1 {
             detail.push(format!(
                 "{} distinct argument signatures match this rule; the first seen is shown.",
@@ -220,6 +226,13 @@ impl<'a, 'p> Judge<'a, 'p> {
             reference: dbref::rule_reference(self.db, rule),
             observation: None,
         })
+    }
+
+    /// The oldest release `rule`'s facts were checked against, when the release judged
+    /// is older.
+    fn unchecked_since(&self, rule: &ArgRule) -> Option<syscall_db::Release> {
+        let from = self.db.rule_provenance(&rule.id)?.checked_from?;
+        (self.db.release() < from).then_some(from)
     }
 
     /// The name the rule's condition on `field` uses for `value`, when the condition

@@ -46,6 +46,8 @@ impl<'p> Usage<'p> {
             .iter()
             .map(|exe| (exe.id, exe.path.as_str()))
             .collect();
+        // Processes are in pid order within a capture, so the first one listed for an
+        // executable is the one that ran it first (as far as pids tell).
         let mut first_pid = HashMap::new();
         for process in &profile.processes {
             for &exe in &process.executables {
@@ -67,6 +69,9 @@ impl<'p> Usage<'p> {
                     errors: ErrnoCounts::new(),
                     executables: Vec::new(),
                 });
+            // Plain additions: a profile read from a file (or merged) has been validated
+            // so that the calls of all its rows fit in a u64, and errors are bounded by
+            // calls.
             entry.calls += row.calls;
             for (errno, count) in &row.errors {
                 *entry.errors.entry(errno.clone()).or_default() += count;

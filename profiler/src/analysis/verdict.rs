@@ -42,6 +42,76 @@ pub fn verdicts(runtimes: &[Runtime], findings: &[Finding]) -> Vec<Verdict> {
         .collect()
 }
 
+/// One verdict per runtime from facts known to miss something: `lost` names what (e.g.
+/// "signature map full: 12"). Nothing found breaking the workload is then no pass — a
+/// lost call could be the one that breaks it — so a verdict that would have been
+/// compatible (with or without configuration) is [`VerdictStatus::Incomplete`]. A
+/// likely-to-break verdict stands. Either summary names the loss.
+pub fn verdicts_with_loss(runtimes: &[Runtime], findings: &[Finding], lost: &str) -> Vec<Verdict> {
+    let mut verdicts = verdicts(runtimes, findings);
+    for verdict in &mut verdicts {
+        match verdict.status {
+            VerdictStatus::Compatible | VerdictStatus::CompatibleWithConfiguration => {
+                let name = runtime_name(verdict.runtime);
+                let mut text = format!(
+                    "Nothing found breaks the workload under {name}, but evidence was lost \
+                     ({lost}), and what was lost could: this is not a pass. Capture again \
+                     with larger maps."
+                );
+                if !verdict.configuration.is_empty() {
+                    text.push_str(&format!(
+                        " It also needs {}.",
+                        settings(&verdict.configuration)
+                    ));
+                }
+                verdict.status = VerdictStatus::Incomplete;
+                verdict.summary = text;
+            }
+            _ => verdict.summary.push_str(&format!(
+                " Evidence was also lost ({lost}): there may be more."
+            )),
+        }
+    }
+    verdicts
+}
+
+/// A verdict for a runtime when there was nothing to judge: `why` says what was read
+/// and why it holds no evidence (e.g. "the profile records no syscalls").
+pub fn no_evidence(runtime: Runtime, why: &str) -> Verdict {
+    Verdict {
+        runtime,
+        status: VerdictStatus::NoEvidence,
+        basis: VerdictBasis::Predicted,
+        configuration: Vec::new(),
+        blockers: Vec::new(),
+        summary: format!(
+            "No evidence: {why}, so there is nothing to judge {} by; this is not a pass.",
+            runtime_name(runtime)
+        ),
+    }
+}
+
+fn runtime_name(runtime: Runtime) -> &'static str {
+    match runtime {
+        Runtime::Gvisor => "gVisor",
+        Runtime::Kata => "Kata Containers",
+    }
+}
+
+/// The settings a verdict's configuration names, as a reader would type them.
+fn settings(configuration: &[RemediationRef]) -> String {
+    configuration
+        .iter()
+        .map(|fix| {
+            fix.flag
+                .clone()
+                .or_else(|| fix.annotation.clone())
+                .unwrap_or_else(|| fix.summary.clone())
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The verdict for `runtime` from the findings about it.
 pub fn verdict(runtime: Runtime, findings: &[Finding]) -> Verdict {
     let mine: Vec<&Finding> = findings.iter().filter(|f| f.runtime == runtime).collect();
@@ -118,20 +188,8 @@ fn summary(
     needs_config: usize,
     degraded: usize,
 ) -> String {
-    let name = match runtime {
-        Runtime::Gvisor => "gVisor",
-        Runtime::Kata => "Kata Containers",
-    };
-    let settings = configuration
-        .iter()
-        .map(|fix| {
-            fix.flag
-                .clone()
-                .or_else(|| fix.annotation.clone())
-                .unwrap_or_else(|| fix.summary.clone())
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
+    let name = runtime_name(runtime);
+    let settings = settings(configuration);
     let mut text = match status {
         VerdictStatus::Compatible => {
             format!("Nothing the workload was seen doing is known to fail under {name}.")

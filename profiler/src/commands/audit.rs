@@ -2,16 +2,18 @@
 //! DaemonSet, Job and CronJob in the manifests, the hardening controls it lacks, then
 //! what its spec will break or need configured under gVisor and Kata.
 
-use std::io::{self, IsTerminal as _, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use syscall_db::{Database, Runtime};
 
-use crate::k8s::audit::{self, Audit};
+use super::args::RuntimeArg;
+use super::output::Output;
+use crate::audit::{self, Audit};
 use crate::k8s::yaml;
-use crate::report::{self, FailOn, Format};
+use crate::report::{self, FailOn, Format, Gate};
 
 /// Options of `sandprof audit`.
 #[derive(Debug, clap::Args)]
@@ -25,34 +27,17 @@ pub struct Options {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Exit 1 when a runtime's verdict is this bad, as for `sandprof report`.
-    #[arg(long, value_enum, default_value_t = FailOn::Never)]
-    pub fail_on: FailOn,
+    #[command(flatten)]
+    pub gate: Gate,
     /// Also exit 1 when any hardening control is missing.
     #[arg(long)]
     pub fail_on_hardening: bool,
 }
 
-/// A runtime on the command line.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum RuntimeArg {
-    /// gVisor.
-    Gvisor,
-    /// Kata Containers.
-    Kata,
-}
-
 /// Runs the subcommand.
 pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
     let (files, documents) = yaml::read_manifests(&opts.manifests)?;
-    let mut runtimes: Vec<Runtime> = opts
-        .runtimes
-        .iter()
-        .map(|r| match r {
-            RuntimeArg::Gvisor => Runtime::Gvisor,
-            RuntimeArg::Kata => Runtime::Kata,
-        })
-        .collect();
+    let mut runtimes: Vec<Runtime> = opts.runtimes.iter().map(|&r| r.into()).collect();
     if runtimes.is_empty() {
         runtimes = Runtime::ALL.to_vec();
     }
@@ -60,9 +45,8 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
     runtimes.dedup();
     let result = audit::audit(Database::get(), &files, &documents, &runtimes)?;
 
-    let stdout = io::stdout();
-    let color = stdout.is_terminal();
-    let mut out = stdout.lock();
+    let mut out = Output::stdout();
+    let color = out.color();
     match opts.format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut out, &result).context("failed to write JSON")?;
@@ -77,9 +61,9 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
             report::render(&result.report, Format::Markdown, &mut out, false)?;
         }
     }
-    out.flush()?;
-    let failed = opts.fail_on.fails(&result.report)
-        || (opts.fail_on_hardening && result.failed_controls() > 0);
+    out.finish()?;
+    let failed =
+        opts.gate.fails(&result.report) || (opts.fail_on_hardening && result.failed_controls() > 0);
     Ok(if failed {
         ExitCode::from(FailOn::FAILED)
     } else {

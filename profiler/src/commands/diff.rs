@@ -2,7 +2,7 @@
 //! argument signatures, executables — as a release-regression check. Like diff(1), it
 //! exits 0 when there is nothing new and 1 when there is (errors exit 2).
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -11,6 +11,7 @@ use syscall_db::{Database, GvisorStatus};
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
+use super::output::Output;
 use crate::analysis::args::shown_args;
 use crate::profile::diff::{diff, ProfileDiff};
 use crate::profile::{io as profile_io, Abi, BinaryFormat, SyscallProfile};
@@ -48,15 +49,15 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
     let base = profile_io::read(&opts.base)?;
     let new = profile_io::read(&opts.new)?;
     let found = diff(&base, &new);
-    let mut out = BufWriter::new(io::stdout().lock());
+    let mut out = Output::stdout();
     match opts.format {
         DiffFormat::Json => serde_json::to_writer_pretty(&mut out, &found)
             .map_err(io::Error::from)
             .and_then(|()| out.write_all(b"\n")),
         DiffFormat::Text => write_text(&found, &new, &mut out),
     }
-    .and_then(|()| out.flush())
     .context("cannot write the diff")?;
+    out.finish()?;
     Ok(if found.is_empty() {
         ExitCode::SUCCESS
     } else {

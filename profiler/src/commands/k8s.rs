@@ -7,14 +7,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
-use syscall_db::{Database, Runtime};
 
+use super::args::RuntimeArg;
+use super::output::Output;
 use crate::k8s::containerd::ConfigSchema;
 use crate::k8s::evidence::WorkloadEvidence;
 use crate::k8s::node::{self, Cri, ExistingConfig};
 use crate::k8s::runtimeclass::{self, Measurement};
 use crate::k8s::sandbox::{KataHypervisor, Sandbox};
-use crate::k8s::workload::{self, NewDeployment};
+use crate::k8s::sandboxed_workload::{self as workload, NewDeployment};
 use crate::k8s::yaml;
 use crate::k8s::{policy, policy_kyverno};
 
@@ -48,19 +49,9 @@ struct SandboxArgs {
     kata: KataHypervisor,
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum RuntimeArg {
-    Gvisor,
-    Kata,
-}
-
 impl SandboxArgs {
     fn sandbox(&self) -> Sandbox {
-        let runtime = match self.runtime {
-            RuntimeArg::Gvisor => Runtime::Gvisor,
-            RuntimeArg::Kata => Runtime::Kata,
-        };
-        Sandbox::new(runtime, self.kata)
+        Sandbox::new(self.runtime.into(), self.kata)
     }
 }
 
@@ -96,6 +87,8 @@ struct NodeOptions {
     /// Node name used in the label and taint commands.
     #[arg(long, default_value = "NODE")]
     node: String,
+    #[command(flatten)]
+    release: super::release::ReleaseArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -157,7 +150,7 @@ enum PolicyEngine {
 
 /// Runs the subcommand.
 pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
-    let mut out = io::stdout().lock();
+    let mut out = Output::stdout();
     match opts.command {
         Command::Node(o) => node_cmd(o, &mut out)?,
         Command::Runtimeclass(o) => {
@@ -169,7 +162,7 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
         Command::Workload(o) => workload_cmd(o, &mut out)?,
         Command::Policy(o) => policy_cmd(o, &mut out)?,
     }
-    out.flush()?;
+    out.finish()?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -233,7 +226,7 @@ fn node_cmd(o: NodeOptions, out: &mut dyn io::Write) -> anyhow::Result<()> {
     let evidence = match (&o.report, o.profiles.is_empty()) {
         (Some(report), _) => Some(WorkloadEvidence::load(report)?),
         (None, false) => Some(WorkloadEvidence::from_profiles(
-            Database::get(),
+            o.release.resolve()?.database(),
             &o.profiles,
         )?),
         (None, true) => None,

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
+use crate::atomic_file;
 use crate::profile::ToolStamp;
 use crate::profile::{io as profile_io, merge};
 
@@ -24,6 +25,7 @@ pub struct Options {
 
 /// Runs the subcommand.
 pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
+    atomic_file::refuse_inputs(&opts.output, &opts.profiles)?;
     let inputs = profile_io::read_many(&opts.profiles)?;
     let merged = merge::merge(&inputs, ToolStamp::current())?;
     let mut stderr = io::stderr().lock();

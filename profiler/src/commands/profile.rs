@@ -5,7 +5,7 @@
 
 use std::ffi::OsString;
 use std::fs;
-use std::io::{self, BufWriter, IsTerminal as _, Write};
+use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -18,6 +18,7 @@ use crate::capture::session::EarlyStop;
 use crate::capture::target::resolve_user;
 use crate::capture::to_profile::{build, Host};
 use crate::capture::{self, CaptureOptions, TargetSpec};
+use crate::commands::output::stdout_color;
 use crate::commands::report::{report_profiles, ReportArgs};
 use crate::profile::summary::Summary;
 use crate::profile::{io as profile_io, ExitStatus, SyscallProfile, Target};
@@ -340,10 +341,7 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
     let spec = target_spec(&opts)?;
     let report_options = opts
         .report
-        .then(|| {
-            let color = io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            opts.report_args.options(color)
-        })
+        .then(|| opts.report_args.options(stdout_color()))
         .transpose()?;
     capture::loader::preflight(Path::new("/proc"), Path::new("/sys"))?;
     let mut resolved = capture::resolve(&spec)?;

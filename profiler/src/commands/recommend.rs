@@ -3,20 +3,21 @@
 //! profiles judged on the spot, and its manifests), with the reasons, the residual risks
 //! and the rollout plan; as a terminal table, Markdown or JSON.
 
-use std::io::{self, Write as _};
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use syscall_db::{Database, Runtime};
+use syscall_db::Runtime;
 
-use crate::k8s::audit;
+use super::output::Output;
+use crate::audit;
 use crate::k8s::evidence::WorkloadEvidence;
-use crate::k8s::recommend::model::{Nodes, Threat};
-use crate::k8s::recommend::workload::WorkloadFacts;
-use crate::k8s::recommend::{self, render, Request};
 use crate::k8s::yaml;
 use crate::profile::io as profile_io;
+use crate::recommend::model::{Nodes, Threat};
+use crate::recommend::workload::WorkloadFacts;
+use crate::recommend::{self, render, Request};
 
 /// Options of `sandprof recommend`.
 #[derive(Debug, clap::Args)]
@@ -43,6 +44,8 @@ pub struct Options {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    #[command(flatten)]
+    pub release: super::release::ReleaseArgs,
 }
 
 /// Output formats.
@@ -58,7 +61,8 @@ pub enum Format {
 
 /// Runs the subcommand.
 pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
-    let db = Database::get();
+    let release = opts.release.resolve()?;
+    let db = release.database();
     let mut facts = WorkloadFacts::default();
     if let Some(path) = &opts.report {
         facts.add_report(WorkloadEvidence::load(path)?);
@@ -80,7 +84,7 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
         gpu: opts.gpu,
     };
     let recommendation = recommend::recommend(&request, &facts);
-    let mut out = io::stdout().lock();
+    let mut out = Output::stdout();
     match opts.format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut out, &recommendation)
@@ -90,6 +94,6 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
         Format::Table => render::table(&recommendation, &mut out)?,
         Format::Markdown => render::markdown(&recommendation, &mut out)?,
     }
-    out.flush()?;
+    out.finish()?;
     Ok(ExitCode::SUCCESS)
 }

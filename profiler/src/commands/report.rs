@@ -5,17 +5,18 @@
 //! `sandprof profile --report` reuses this: it flattens [`ReportArgs`] into its own
 //! options and calls [`report_profiles`] on the profile it just wrote.
 
-use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal as _, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use syscall_db::{Database, Runtime};
+use syscall_db::Runtime;
 
+use super::args::runsc_flags;
+use super::output::Output;
 use crate::analysis::{self, AnalysisOptions, RunscFlags};
 use crate::profile::{io as profile_io, SyscallProfile};
-use crate::report::{self, FailOn, Format};
+use crate::report::{self, Format, Gate};
 
 /// Options of `sandprof report`.
 #[derive(Debug, clap::Args)]
@@ -51,10 +52,14 @@ pub struct ReportArgs {
     #[arg(long, value_name = "FLAGS", allow_hyphen_values = true)]
     pub runsc_flags: Vec<RunscFlags>,
 
-    /// Exit with status 1 when any runtime is likely to break (`breaks`), or also when
-    /// one needs configuration (`needs-config`).
-    #[arg(long, value_enum, default_value_t = FailOn::Never)]
-    pub fail_on: FailOn,
+    #[command(flatten)]
+    pub gate: Gate,
+
+    #[command(flatten)]
+    pub release: super::release::ReleaseArgs,
+
+    #[command(flatten)]
+    pub upgrade: super::release::UpgradeArgs,
 }
 
 /// Which runtimes to judge for.
@@ -87,29 +92,29 @@ pub struct ReportOptions {
     /// Output format.
     pub format: Format,
     /// CI gate.
-    pub fail_on: FailOn,
+    pub gate: Gate,
     /// ANSI color in the table format.
     pub color: bool,
+    /// The gVisor release judged at.
+    pub release: std::sync::Arc<crate::release::JudgedRelease>,
+    /// The release to compare with (`--upgrade-to`).
+    pub upgrade_to: Option<std::sync::Arc<crate::release::JudgedRelease>>,
 }
 
 impl ReportArgs {
     /// The options these arguments stand for; `color` says whether the output is a
     /// terminal.
     pub fn options(&self, color: bool) -> anyhow::Result<ReportOptions> {
-        let mut runsc_flags = RunscFlags::none();
-        for flags in &self.runsc_flags {
-            runsc_flags
-                .extend(flags.clone())
-                .context("invalid --runsc-flags")?;
-        }
         Ok(ReportOptions {
             analysis: AnalysisOptions {
                 runtimes: self.runtime.runtimes(),
-                runsc_flags,
+                runsc_flags: runsc_flags(&self.runsc_flags)?,
             },
             format: self.format,
-            fail_on: self.fail_on,
+            gate: self.gate,
             color,
+            release: self.release.resolve()?.into(),
+            upgrade_to: self.upgrade.resolve()?.map(Into::into),
         })
     }
 }
@@ -121,28 +126,23 @@ pub fn report_profiles(
     opts: &ReportOptions,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
-    let report = analysis::analyze(Database::get(), profiles, &opts.analysis)?;
+    if let Some(target) = &opts.upgrade_to {
+        return super::release::report_upgrade(profiles, opts, target, out);
+    }
+    let mut report = analysis::analyze(opts.release.database(), profiles, &opts.analysis)?;
+    opts.release.annotate(&mut report);
     report::render(&report, opts.format, out, opts.color)
         .and_then(|()| out.flush())
         .context("cannot write the report")?;
-    Ok(opts.fail_on.exit_code(&report))
+    Ok(opts.gate.exit_code(&report))
 }
 
 /// Runs the subcommand.
 pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
     let profiles = profile_io::read_many(&opts.profiles)?;
-    match &opts.output {
-        Some(path) => {
-            let file =
-                File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-            let mut out = BufWriter::new(file);
-            report_profiles(&profiles, &opts.args.options(false)?, &mut out)
-        }
-        None => {
-            let stdout = io::stdout();
-            let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            let mut out = BufWriter::new(stdout.lock());
-            report_profiles(&profiles, &opts.args.options(color)?, &mut out)
-        }
-    }
+    let mut out = Output::to(opts.output.as_deref(), &opts.profiles)?;
+    let options = opts.args.options(out.color())?;
+    let code = report_profiles(&profiles, &options, &mut out)?;
+    out.finish()?;
+    Ok(code)
 }

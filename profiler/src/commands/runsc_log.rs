@@ -1,23 +1,25 @@
 //! `sandprof runsc-log`: the post-mortem. Reads runsc debug and `--strace` logs (files,
-//! log directories, gzip, stdin; text, json or json-k8s), says which unsupported or
-//! failing calls explain the failure, the likely root cause first, and what to do,
-//! through the same analysis and renderers as `sandprof report`. `--to-profile` writes
-//! the strace lines as a profile for `report`, `merge` and `diff`.
+//! log directories, gzip, stdin; text, json or json-k8s, as pasted or exported), says
+//! what failed and its most likely cause first, which unsupported or failing calls and
+//! runsc messages explain it, and what to do, through the same renderers as `sandprof
+//! report`. `--to-profile` writes the strace lines as a profile for `report`, `merge`
+//! and `diff`. An input with nothing of runsc's in it is no evidence, never a pass.
 
-use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal as _, Write};
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use syscall_db::{Arch, Database};
+use syscall_db::{Arch, Database, Release, UnknownRelease};
 
+use super::args::runsc_flags;
+use super::output::Output;
 use crate::analysis::runsc::analyze_logs;
 use crate::analysis::RunscFlags;
 use crate::profile::io as profile_io;
-use crate::report::{self, FailOn, Format};
-use crate::runsc_log::capture::CaptureSpec;
-use crate::runsc_log::{input, read_inputs};
+use crate::release::{self, JudgedRelease, ReleaseChoice};
+use crate::report::{self, Format, Gate};
+use crate::runsc_log::{self, input};
 
 /// Options of `sandprof runsc-log`.
 #[derive(Debug, clap::Args)]
@@ -31,10 +33,14 @@ pub struct Options {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
-    /// Exit with status 1 when the logs show something that breaks the workload
-    /// (`breaks`), or also something that needs configuration (`needs-config`).
-    #[arg(long, value_enum, default_value_t = FailOn::Never)]
-    pub fail_on: FailOn,
+    #[command(flatten)]
+    pub gate: Gate,
+
+    /// gVisor release to judge the logs at: a release, `latest` or `auto` (the runsc
+    /// installed here). Default: the release the logs' `Version` header names, the
+    /// runsc that wrote them; else the newest, and the report says so.
+    #[arg(long, value_name = "RELEASE|latest|auto")]
+    pub gvisor_release: Option<ReleaseChoice>,
 
     /// runsc flags the sandbox ran with, comma-separated (e.g. "--net-raw"); findings
     /// they configure are reported as such. May be repeated.
@@ -58,76 +64,94 @@ pub struct Options {
 /// Runs the subcommand.
 pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
     let db = Database::get();
-    let mut flags = RunscFlags::none();
-    for more in &opts.runsc_flags {
-        flags
-            .extend(more.clone())
-            .context("invalid --runsc-flags")?;
-    }
+    let flags = runsc_flags(&opts.runsc_flags)?;
     let inputs = input::expand(&opts.paths)?;
-    let names: Vec<String> = inputs.iter().map(input::Input::name).collect();
-    let host = Arch::host()
-        .context("this machine's architecture is not one the database knows; pass --arch")?;
-    let assumed = opts.arch.unwrap_or(host);
-    let spec = CaptureSpec::from_database(db, assumed);
-    let facts = read_inputs(&inputs, &spec)?;
-    let logged = logged_arch(&facts.goarches)?;
-    let arch = match (opts.arch, logged) {
-        (Some(given), _) => given,
-        (None, Some(logged)) if logged != assumed => {
-            // Symbols were resolved with the wrong arch's constants: read again, right.
-            anyhow::ensure!(
-                !inputs.contains(&input::Input::Stdin),
-                "the logs come from {logged} but were read as {assumed}, and stdin cannot be \
-                 read twice: pass --arch {logged}"
-            );
-            return run(Options {
-                arch: Some(logged),
-                ..opts
-            });
-        }
-        (None, logged) => logged.unwrap_or(host),
-    };
-    let analysis = analyze_logs(db, &facts, arch, names, &flags)?;
+    let evidence = runsc_log::load(&inputs, db, opts.arch)?;
+    let (judged, why) = judged_release(
+        db,
+        opts.gvisor_release.as_ref(),
+        evidence.facts.gvisor_release.as_deref(),
+    )?;
+    let mut report = analyze_logs(judged.database(), &evidence, &flags)?;
+    judged.annotate(&mut report);
+    if let Some(why) = why {
+        report.caveats.insert(0, why);
+    }
     if let Some(path) = &opts.to_profile {
-        profile_io::write(path, &analysis.profile.profile)?;
+        crate::atomic_file::refuse_inputs(path, &opts.paths)?;
+        profile_io::write(path, &evidence.profile.profile)?;
     }
-    let report = &analysis.report;
-    let render = |out: &mut dyn Write, color: bool| -> anyhow::Result<()> {
-        report::render(report, opts.format, out, color)
-            .and_then(|()| out.flush())
-            .context("cannot write the report")
-    };
-    match &opts.output {
-        Some(path) => {
-            let file =
-                File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-            render(&mut BufWriter::new(file), false)?;
-        }
-        None => {
-            let stdout = io::stdout();
-            let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            render(&mut BufWriter::new(stdout.lock()), color)?;
-        }
-    }
-    Ok(opts.fail_on.exit_code(report))
+    let mut out = Output::to(opts.output.as_deref(), &opts.paths)?;
+    let color = out.color();
+    report::render(&report, opts.format, &mut out, color)
+        .and_then(|()| out.flush())
+        .context("cannot write the report")?;
+    out.finish()?;
+    Ok(opts.gate.exit_code(&report))
 }
 
-/// The arch the logs' `Version` headers name (Go's `amd64`/`arm64`); an error if they
-/// name several.
-fn logged_arch(goarches: &[String]) -> anyhow::Result<Option<Arch>> {
-    let mut found: Option<Arch> = None;
-    for goarch in goarches {
-        let arch: Arch = goarch
-            .parse()
-            .with_context(|| format!("the logs name an unknown architecture {goarch:?}"))?;
-        if let Some(other) = found.filter(|&a| a != arch) {
-            anyhow::bail!(
-                "the logs come from two architectures, {other} and {arch}; read each \
-                 sandbox's logs separately"
-            );
-        }
-        found = Some(arch);
+/// The release to judge logs at, and what the report should say about the choice when
+/// the release module does not: `--gvisor-release` when given; else the release the
+/// logs' header names (the runsc that wrote them), or the oldest the database knows when
+/// the logs' is older still (the newest, when newer); else the newest. `sandprof try`
+/// judges its run's log the same way.
+pub fn judged_release(
+    db: &Database,
+    asked: Option<&ReleaseChoice>,
+    logged: Option<&str>,
+) -> anyhow::Result<(JudgedRelease, Option<String>)> {
+    let logged = logged.and_then(|tag| Release::parse(tag).ok());
+    let context = "cannot choose the gVisor release to judge the logs at";
+    if let Some(choice) = asked {
+        let judged = release::judge_at(db, Some(choice)).context(context)?;
+        let why = logged.filter(|&l| l != judged.release()).map(|l| {
+            format!(
+                "The logs come from runsc {l}; they are judged at gVisor {} as \
+                 --gvisor-release asks.",
+                judged.release()
+            )
+        });
+        return Ok((judged, why));
     }
-    Ok(found)
+    let Some(logged) = logged else {
+        let judged = release::judge_at(db, None).context(context)?;
+        return Ok((
+            judged,
+            Some(
+                "The logs name no gVisor release (no `Version` header among the lines given)."
+                    .to_owned(),
+            ),
+        ));
+    };
+    match release::judge_at(db, Some(&ReleaseChoice::Named(logged))) {
+        Ok(judged) => {
+            let why = format!(
+                "Judged at gVisor {}, the release the logs' `Version` header names.",
+                judged.release()
+            );
+            Ok((judged, Some(why)))
+        }
+        Err(release::ReleaseError::Unknown(UnknownRelease::TooOld { .. })) => {
+            let oldest = db
+                .releases()
+                .oldest()
+                .context("the database knows no gVisor release")?;
+            let judged =
+                release::judge_at(db, Some(&ReleaseChoice::Named(oldest))).context(context)?;
+            let why = format!(
+                "The logs come from runsc {logged}, older than any release the database \
+                 knows: judged at {oldest}, the oldest it knows."
+            );
+            Ok((judged, Some(why)))
+        }
+        Err(release::ReleaseError::Unknown(UnknownRelease::TooNew { newest, .. })) => {
+            let judged = release::judge_at(db, Some(&ReleaseChoice::Latest)).context(context)?;
+            let why = format!(
+                "The logs come from runsc {logged}, newer than any release the database \
+                 knows: judged at {newest}, the newest it knows."
+            );
+            Ok((judged, Some(why)))
+        }
+        Err(e) => Err(e).context(context),
+    }
 }

@@ -8,7 +8,8 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use crate::k8s::verify::{self, CheckStatus, DetectedRuntime, SystemView};
+use super::output::Output;
+use crate::verify::{self, CheckStatus, DetectedRuntime, SystemView};
 
 /// Options of `sandprof verify`.
 #[derive(Debug, clap::Args)]
@@ -19,8 +20,9 @@ pub struct Options {
     /// Fail unless this runtime is detected.
     #[arg(long, value_enum)]
     pub expect: Option<Expect>,
-    /// Read /proc and /sys below this directory instead of / (a recorded tree).
-    #[arg(long, value_name = "DIR")]
+    /// Read /proc and /sys below this directory instead of / (a recorded tree). An
+    /// empty value names no tree: nothing is read, and the runtime is unknown.
+    #[arg(long, value_name = "DIR", value_parser = parse_root)]
     pub root: Option<PathBuf>,
 }
 
@@ -44,11 +46,20 @@ pub enum Expect {
     Runc,
 }
 
+/// `--root`'s value as given, the empty one included (clap's path parser refuses it).
+fn parse_root(text: &str) -> Result<PathBuf, String> {
+    Ok(PathBuf::from(text))
+}
+
 /// Runs the subcommand.
 pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
     let view = match &opts.root {
         Some(root) => {
-            anyhow::ensure!(root.is_dir(), "--root {}: not a directory", root.display());
+            anyhow::ensure!(
+                root.as_os_str().is_empty() || root.is_dir(),
+                "--root {}: not a directory",
+                root.display()
+            );
             SystemView::recorded(root)
         }
         None => SystemView::live(),
@@ -59,7 +70,9 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
         Expect::Kata => DetectedRuntime::Kata,
         Expect::Runc => DetectedRuntime::RuncOrHost,
     });
-    let mut out = io::stdout().lock();
+    // Exit 1 below: an unknown runtime fails every check that needs one, and any
+    // --expect.
+    let mut out = Output::stdout();
     match opts.format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut out, &result).context("failed to write JSON")?;
@@ -80,7 +93,7 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    out.flush()?;
+    out.finish()?;
     if let Some(expected) = expected {
         if expected != result.detection.runtime {
             writeln!(

@@ -141,22 +141,15 @@ impl WorkloadEvidence {
     }
 }
 
-/// `--name` or `--name=value` → a [`RunscFlag`].
+/// A remediation's flag (`--name` or `--name=value`, as runsc's Go `flag` package takes
+/// it) → a [`RunscFlag`]. The syntax is `--runsc-flags`' own
+/// ([`crate::analysis::flags::RunscFlag::parse`]), so a flag a report can assume is
+/// exactly one the node wiring can write.
 pub fn parse_flag(flag: &str, remediation: &str) -> anyhow::Result<RunscFlag> {
-    let Some(body) = flag.strip_prefix("--") else {
-        bail!("runsc flag `{flag}` does not start with `--`");
-    };
-    let (name, value) = body.split_once('=').unwrap_or((body, "true"));
-    let valid = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-    if !valid {
-        bail!("runsc flag `{flag}` has an invalid name");
-    }
+    let parsed = crate::analysis::flags::RunscFlag::parse(flag)?;
     Ok(RunscFlag {
-        name: name.to_owned(),
-        value: value.to_owned(),
+        name: parsed.name,
+        value: parsed.value.unwrap_or_else(|| "true".to_owned()),
         remediation: remediation.to_owned(),
     })
 }
@@ -181,12 +174,12 @@ mod tests {
             ("network", "host")
         );
         assert_eq!(
-            parse_flag("-x", "r").unwrap_err().to_string(),
-            "runsc flag `-x` does not start with `--`"
+            parse_flag("x", "r").unwrap_err().to_string(),
+            "`x` is not a runsc flag: expected `--name` or `--name=value`"
         );
         assert_eq!(
             parse_flag("--Bad Name", "r").unwrap_err().to_string(),
-            "runsc flag `--Bad Name` has an invalid name"
+            "`--Bad Name` is not a runsc flag: expected `--name` or `--name=value`"
         );
     }
 }

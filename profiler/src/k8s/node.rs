@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write as _;
+use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
@@ -13,6 +13,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use syscall_db::{RemediationKind, Runtime};
 
 use crate::analysis::finding::VerdictStatus;
+use crate::atomic_file::{self, AtomicFile};
 
 use super::containerd::{self, ConfigSchema};
 use super::evidence::WorkloadEvidence;
@@ -95,6 +96,8 @@ pub fn plan(
                 Some(existing) => {
                     let file = existing.path.display().to_string();
                     let mut doc = containerd::parse(&existing.text, &file)?;
+                    // The file's own version wins over --containerd-version: a handler in
+                    // the other layout would sit where this containerd never looks.
                     let schema = containerd::schema_of(&doc, &file)?;
                     if schema != requested {
                         notes.push(format!(
@@ -154,6 +157,8 @@ pub fn plan(
     let class = sandbox.runtime_class();
     let commands = vec![
         restart.to_owned(),
+        // Label and taint first: the RuntimeClass's scheduling gives the smoke pod a
+        // node selector for the label, so without it the pod would never schedule.
         format!("kubectl label node {node} {NODE_KEY}={class} --overwrite"),
         format!("kubectl taint node {node} {NODE_KEY}={class}:NoSchedule --overwrite"),
         format!("kubectl apply -f runtimeclass-{class}.yaml   # sandprof k8s runtimeclass"),
@@ -290,6 +295,9 @@ pub fn unified_diff(change: &ConfigChange) -> String {
 /// the original's permissions. Returns the backup's path.
 pub fn write_change(change: &ConfigChange) -> anyhow::Result<PathBuf> {
     let path = &change.path;
+    // Created first, so a config that cannot be replaced (a symlink, a directory that
+    // is not writable) fails before a backup is left behind.
+    let mut file = AtomicFile::create(path)?;
     let current = fs::read_to_string(path)
         .with_context(|| format!("failed to re-read {}", path.display()))?;
     if current != change.before {
@@ -298,41 +306,25 @@ pub fn write_change(change: &ConfigChange) -> anyhow::Result<PathBuf> {
             path.display()
         );
     }
-    let backup = free_backup_path(path)?;
-    fs::copy(path, &backup).with_context(|| {
-        format!(
-            "failed to back up {} to {}",
-            path.display(),
-            backup.display()
-        )
-    })?;
-    let permissions = fs::metadata(path)
-        .with_context(|| format!("failed to stat {}", path.display()))?
-        .permissions();
-    let tmp = path.with_extension("toml.sandprof-tmp");
-    let mut f =
-        fs::File::create(&tmp).with_context(|| format!("failed to create {}", tmp.display()))?;
-    f.write_all(change.after.as_bytes())
-        .and_then(|()| f.sync_all())
-        .with_context(|| format!("failed to write {}", tmp.display()))?;
-    fs::set_permissions(&tmp, permissions)
-        .with_context(|| format!("failed to set permissions of {}", tmp.display()))?;
-    fs::rename(&tmp, path).with_context(|| {
-        format!(
-            "failed to replace {} with {}",
-            path.display(),
-            tmp.display()
-        )
-    })?;
+    let backup = write_backup(path, &current)?;
+    file.write_all(change.after.as_bytes())
+        .with_context(|| format!("failed to write {}", path.display()))?;
+    file.commit()?;
     Ok(backup)
 }
 
-fn free_backup_path(path: &Path) -> anyhow::Result<PathBuf> {
+/// Writes `content` to the first free `NAME.sandprof-backup[.N]` beside `path`, with
+/// the config's mode and owner. The names are predictable on purpose (an operator must
+/// find them), so each is created exclusively: a name that exists, a planted symlink
+/// included, is skipped, never written through.
+fn write_backup(path: &Path, content: &str) -> anyhow::Result<PathBuf> {
     let name = path
         .file_name()
         .with_context(|| format!("{} has no file name", path.display()))?
         .to_string_lossy()
         .into_owned();
+    let original =
+        fs::metadata(path).with_context(|| format!("failed to stat {}", path.display()))?;
     for n in 0..1000 {
         let suffix = if n == 0 {
             String::new()
@@ -340,9 +332,25 @@ fn free_backup_path(path: &Path) -> anyhow::Result<PathBuf> {
             format!(".{n}")
         };
         let candidate = path.with_file_name(format!("{name}.sandprof-backup{suffix}"));
-        if !candidate.exists() {
-            return Ok(candidate);
-        }
+        let mut backup = match atomic_file::create_new(&candidate) {
+            Ok(file) => file,
+            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(err) => {
+                return Err(err)
+                    .with_context(|| format!("failed to create {}", candidate.display()))
+            }
+        };
+        atomic_file::keep_owner_and_mode(&backup, &original)
+            .and_then(|()| backup.write_all(content.as_bytes()))
+            .and_then(|()| backup.sync_all())
+            .with_context(|| {
+                format!(
+                    "failed to back up {} to {}",
+                    path.display(),
+                    candidate.display()
+                )
+            })?;
+        return Ok(candidate);
     }
     bail!(
         "{}: 1000 sandprof backups already exist; remove old ones",

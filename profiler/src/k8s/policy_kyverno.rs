@@ -157,6 +157,10 @@ pub struct Validation {
 
 /// Builds the ClusterPolicy that defaults `namespace` to `class` (the RuntimeClass
 /// sandprof generates) and refuses pods there outside it.
+///
+/// Over 100 lines on purpose: it is one literal of the policy, rule after rule in the
+/// order Kyverno applies them, and reads as the YAML it becomes; split, the rules'
+/// shared match and the mutation they validate would no longer sit side by side.
 pub fn namespace_default(class: &RuntimeClass, namespace: &str) -> ClusterPolicy {
     let name = class.metadata.name.clone().unwrap_or_default();
     let pods = || MatchResources {

@@ -132,6 +132,8 @@ pub fn diff(base: &SyscallProfile, new: &SyscallProfile) -> ProfileDiff {
         })
         .collect();
     executables.sort_by(|a, b| a.path.cmp(&b.path));
+    // A merged profile can list one path and format under several ids (one per input
+    // that ran it before renumbering); it is one new executable.
     executables.dedup();
 
     ProfileDiff {

@@ -3,13 +3,14 @@
 //! Reading is strict: a file that is not JSON, is cut short, belongs to another schema or
 //! a newer schema version, names an unknown arch, or refers to executables or captures it
 //! does not contain is refused with an error naming the file and what is wrong with it.
-//! Writing is atomic: the profile goes to a temporary file next to the target, which is
-//! then renamed over it, so a reader never sees half a profile.
+//! Writing goes through [`crate::atomic_file`]: a reader never sees half a profile, a
+//! planted symlink cannot redirect it, and a new profile is readable by its owner only
+//! (it records command lines).
 
 use std::collections::HashSet;
-use std::fs::{self, File};
-use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::fs;
+use std::io::{self, Write};
+use std::path::Path;
 use std::str::FromStr as _;
 
 use anyhow::{bail, Context as _};
@@ -17,7 +18,10 @@ use serde::Deserialize;
 use serde_json::error::Category as JsonCategory;
 use syscall_db::Arch;
 
-use super::model::{SyscallProfile, SCHEMA, SCHEMA_VERSION};
+use profiler_common::spec::MAX_SYSCALL_NR;
+
+use super::model::{Abi, SyscallProfile, SCHEMA, SCHEMA_VERSION};
+use crate::atomic_file;
 
 /// Reads and checks one profile file.
 pub fn read(path: &Path) -> anyhow::Result<SyscallProfile> {
@@ -52,46 +56,17 @@ pub fn parse(bytes: &[u8]) -> anyhow::Result<SyscallProfile> {
     Ok(profile)
 }
 
-/// Writes a profile atomically: to a temporary file in the same directory, then renamed
-/// over `path`.
+/// Writes a profile through [`crate::atomic_file`]: whole or not at all, never through
+/// a link, `0600` when new.
 pub fn write(path: &Path, profile: &SyscallProfile) -> anyhow::Result<()> {
-    let tmp = temporary_path(path);
-    let result = write_new(&tmp, profile).and_then(|()| {
-        fs::rename(&tmp, path)
-            .with_context(|| format!("cannot move {} to {}", tmp.display(), path.display()))
-    });
-    if result.is_err() {
-        // Best effort: the temporary file is ours and useless now; the error that matters
-        // is the one already in hand.
-        let _ = fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("cannot write profile {}", path.display()))
+    atomic_file::write_with(path, |out| write_to(out, profile))
+        .with_context(|| format!("cannot write profile {}", path.display()))
 }
 
 /// Serializes a profile as the file format does (pretty JSON, trailing newline).
 pub fn write_to(out: &mut dyn Write, profile: &SyscallProfile) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, profile).map_err(io::Error::from)?;
     out.write_all(b"\n")
-}
-
-fn write_new(tmp: &Path, profile: &SyscallProfile) -> anyhow::Result<()> {
-    let file = File::create(tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-    let mut out = BufWriter::new(file);
-    write_to(&mut out, profile).with_context(|| format!("cannot write {}", tmp.display()))?;
-    let file = out
-        .into_inner()
-        .map_err(|err| err.into_error())
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    file.sync_all()
-        .with_context(|| format!("cannot flush {} to disk", tmp.display()))
-}
-
-fn temporary_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "profile".to_owned());
-    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
 }
 
 /// The fields that say what a file is, read on their own when the full parse fails so the
@@ -164,8 +139,12 @@ fn explain_data_error(bytes: &[u8], err: serde_json::Error) -> anyhow::Error {
     anyhow::anyhow!("does not match the {SCHEMA} v{SCHEMA_VERSION} schema: {err}")
 }
 
-/// Checks what the schema alone cannot: every id a profile refers to exists, and no count
-/// of failures exceeds its count of calls. [`parse`] runs it; merging runs it on its
+/// x86_64's x32 ABI: native numbers with bit 30 set (`__X32_SYSCALL_BIT`).
+const X32_BASE: u32 = 0x4000_0000;
+
+/// Checks what the schema alone cannot: every id a profile refers to exists, every
+/// syscall number is one the arch can have, no count of failures exceeds its count of
+/// calls, and the calls of all rows add up to a u64. [`parse`] runs it; merging runs it on its
 /// result.
 pub fn validate(profile: &SyscallProfile) -> anyhow::Result<()> {
     if profile.captures.is_empty() {
@@ -200,11 +179,17 @@ pub fn validate(profile: &SyscallProfile) -> anyhow::Result<()> {
             );
         }
     }
-    for row in &profile.syscalls {
+    // Sums over one profile (totals in reports, summaries, diffs) are then safe: every
+    // count is at most the calls of its row, and the calls of all rows fit in a u64.
+    let mut total: u64 = 0;
+    for (index, row) in profile.syscalls.iter().enumerate() {
         known(row.executable, &|| {
             format!("the `{}` row of `syscalls`", row.name)
         })?;
-        let failed: u64 = row.errors.values().sum();
+        check_number(profile.arch, row.abi, row.number)
+            .with_context(|| format!("`syscalls[{index}]` (`{}`)", row.name))?;
+        let failed = sum(row.errors.values())
+            .with_context(|| format!("`syscalls[{index}]` (`{}`): its failed calls", row.name))?;
         if failed > row.calls {
             bail!(
                 "the `{}` row of `syscalls` (executable {}) counts {failed} failed calls \
@@ -214,14 +199,30 @@ pub fn validate(profile: &SyscallProfile) -> anyhow::Result<()> {
                 row.calls
             );
         }
+        total = total.checked_add(row.calls).with_context(|| {
+            format!(
+                "`syscalls[{index}]` (`{}`): the calls of all rows add up to more than \
+                 {}",
+                row.name,
+                u64::MAX
+            )
+        })?;
     }
-    for sig in &profile.signatures {
+    for (index, sig) in profile.signatures.iter().enumerate() {
         if let Some(first) = &sig.first {
             known(first.executable, &|| {
                 format!("a `{}` signature's first use", sig.syscall)
             })?;
         }
-        let failed: u64 = sig.errors.values().sum();
+        // Signatures record arguments of native calls only.
+        check_number(profile.arch, Abi::Native, sig.number)
+            .with_context(|| format!("`signatures[{index}]` (`{}`)", sig.syscall))?;
+        let failed = sum(sig.errors.values()).with_context(|| {
+            format!(
+                "`signatures[{index}]` (`{}`): its failed calls",
+                sig.syscall
+            )
+        })?;
         if failed > sig.calls {
             bail!(
                 "a `{}` signature counts {failed} failed calls but only {} calls",
@@ -231,6 +232,44 @@ pub fn validate(profile: &SyscallProfile) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Refuses a syscall number no kernel of `arch` can report for `abi`. Numbers the
+/// database does not name are fine (a newer kernel's syscalls): the bound is the
+/// capture table's, which holds every number Linux has assigned with room to grow,
+/// plus x86_64's x32 range, whose calls the tracer counts but cannot name.
+fn check_number(arch: Arch, abi: Abi, number: u32) -> anyhow::Result<()> {
+    let in_range = match abi {
+        Abi::Native => {
+            number < MAX_SYSCALL_NR
+                || (arch == Arch::X86_64 && (X32_BASE..X32_BASE + MAX_SYSCALL_NR).contains(&number))
+        }
+        Abi::Compat => arch.compat().is_some() && number < MAX_SYSCALL_NR,
+    };
+    if in_range {
+        return Ok(());
+    }
+    match (abi, arch.compat()) {
+        (Abi::Compat, None) => {
+            bail!("a compat (32-bit) call in a {arch} profile, which has no compat ABI")
+        }
+        _ => bail!(
+            "syscall number {number} is out of range for {arch} ({} numbers are below \
+             {MAX_SYSCALL_NR})",
+            match abi {
+                Abi::Native => "native",
+                Abi::Compat => "compat",
+            }
+        ),
+    }
+}
+
+/// The sum of counts, or an error if it does not fit in a u64.
+fn sum<'a>(counts: impl IntoIterator<Item = &'a u64>) -> anyhow::Result<u64> {
+    counts
+        .into_iter()
+        .try_fold(0u64, |total, &n| total.checked_add(n))
+        .with_context(|| format!("they add up to more than {}", u64::MAX))
 }
 
 #[cfg(test)]
@@ -397,6 +436,46 @@ mod tests {
         assert_eq!(
             error_of(&twice),
             "executable id 1 appears twice in `executables`"
+        );
+    }
+
+    #[test]
+    fn syscall_numbers_out_of_range_and_counts_past_u64() {
+        let far = json_with(|v| v["syscalls"][0]["number"] = 99_999.into());
+        assert_eq!(
+            error_of(&far),
+            "`syscalls[0]` (`read`): syscall number 99999 is out of range for x86_64 (native \
+             numbers are below 1024)"
+        );
+        let x32 = json_with(|v| v["syscalls"][0]["number"] = 0x4000_0001u32.into());
+        parse(&x32).unwrap();
+        let compat = json_with(|v| {
+            v["arch"] = "i386".into();
+            v["syscalls"][0]["abi"] = "compat".into();
+        });
+        assert_eq!(
+            error_of(&compat),
+            "`syscalls[0]` (`read`): a compat (32-bit) call in a i386 profile, which has no \
+             compat ABI"
+        );
+        let signature = json_with(|v| {
+            v["signatures"] = serde_json::json!([{
+                "syscall": "socket", "number": 5000, "fields": {}, "calls": 1
+            }]);
+        });
+        assert_eq!(
+            error_of(&signature),
+            "`signatures[0]` (`socket`): syscall number 5000 is out of range for x86_64 \
+             (native numbers are below 1024)"
+        );
+        let errors = json_with(|v| {
+            v["syscalls"][0]["calls"] = u64::MAX.into();
+            v["syscalls"][0]["errors"] = serde_json::json!({"EAGAIN": u64::MAX, "EINTR": 1});
+        });
+        assert_eq!(
+            error_of(&errors),
+            "`syscalls[0]` (`read`): its failed calls: they add up to more than \
+             18446744073709551615"
         );
     }
 }

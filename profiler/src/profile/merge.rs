@@ -41,8 +41,10 @@ pub fn merge(
     }
 
     let mut merger = Merger::default();
-    for (_, profile) in inputs {
-        merger.add(profile);
+    for (name, profile) in inputs {
+        merger
+            .add(profile)
+            .with_context(|| format!("cannot add {name} to the merged profile"))?;
     }
     let merged = merger.finish(tool, first.database.clone(), first.arch);
     validate(&merged).context("the merged profile is inconsistent")?;
@@ -78,7 +80,9 @@ struct Merger {
 }
 
 impl Merger {
-    fn add(&mut self, profile: &SyscallProfile) {
+    /// Adds one profile. Counts are added with overflow checks: profiles are read from
+    /// files, and a sum past `u64::MAX` must be an error, not a wrapped count.
+    fn add(&mut self, profile: &SyscallProfile) -> anyhow::Result<()> {
         let capture_offset = self.captures.len() as u32;
         self.captures.extend(profile.captures.iter().cloned());
 
@@ -114,16 +118,21 @@ impl Merger {
         for row in &profile.syscalls {
             let key = (row.name.clone(), row.number, row.abi, map(row.executable));
             let (calls, errors) = self.syscalls.entry(key).or_default();
-            *calls += row.calls;
-            add_errors(errors, &row.errors);
+            *calls =
+                add(*calls, row.calls).with_context(|| format!("the calls of `{}`", row.name))?;
+            add_errors(errors, &row.errors)
+                .with_context(|| format!("the failed calls of `{}`", row.name))?;
         }
         for sig in &profile.signatures {
             let key = (sig.syscall.clone(), sig.number, sig.fields.clone());
             match self.signatures.entry(key) {
                 Entry::Occupied(mut slot) => {
                     let merged = slot.get_mut();
-                    merged.calls += sig.calls;
-                    add_errors(&mut merged.errors, &sig.errors);
+                    merged.calls = add(merged.calls, sig.calls)
+                        .with_context(|| format!("the calls of a `{}` signature", sig.syscall))?;
+                    add_errors(&mut merged.errors, &sig.errors).with_context(|| {
+                        format!("the failed calls of a `{}` signature", sig.syscall)
+                    })?;
                     if merged.first.is_none() {
                         merged.first = sig.first.as_ref().map(|first| FirstUse {
                             pid: first.pid,
@@ -147,7 +156,7 @@ impl Merger {
                 }
             }
         }
-        add_lost(&mut self.lost, &profile.lost);
+        add_lost(&mut self.lost, &profile.lost).context("the lost-event counts")
     }
 
     fn finish(
@@ -198,13 +207,21 @@ impl Merger {
     }
 }
 
-fn add_errors(into: &mut ErrnoCounts, from: &ErrnoCounts) {
-    for (errno, count) in from {
-        *into.entry(errno.clone()).or_default() += count;
-    }
+/// `a + b`, or an error saying the sum does not fit.
+fn add(a: u64, b: u64) -> anyhow::Result<u64> {
+    a.checked_add(b)
+        .with_context(|| format!("{a} + {b} is more than {}", u64::MAX))
 }
 
-fn add_lost(into: &mut LostCounts, from: &LostCounts) {
+fn add_errors(into: &mut ErrnoCounts, from: &ErrnoCounts) -> anyhow::Result<()> {
+    for (errno, count) in from {
+        let total = into.entry(errno.clone()).or_default();
+        *total = add(*total, *count).with_context(|| errno.clone())?;
+    }
+    Ok(())
+}
+
+fn add_lost(into: &mut LostCounts, from: &LostCounts) -> anyhow::Result<()> {
     // Destructured so that a new cause cannot be forgotten here.
     let LostCounts {
         ring_buffer_full,
@@ -216,17 +233,19 @@ fn add_lost(into: &mut LostCounts, from: &LostCounts) {
         nr_out_of_range,
         undecodable_records,
     } = from;
-    into.ring_buffer_full += ring_buffer_full;
-    into.counts_map_full += counts_map_full;
-    into.signature_map_full += signature_map_full;
+    into.ring_buffer_full = add(into.ring_buffer_full, *ring_buffer_full)?;
+    into.counts_map_full = add(into.counts_map_full, *counts_map_full)?;
+    into.signature_map_full = add(into.signature_map_full, *signature_map_full)?;
     for (syscall, calls) in signature_map_full_by_syscall {
-        *into
+        let slot = into
             .signature_map_full_by_syscall
             .entry(syscall.clone())
-            .or_default() += calls;
+            .or_default();
+        *slot = add(*slot, *calls)?;
     }
-    into.task_map_full += task_map_full;
-    into.exec_unattributed += exec_unattributed;
-    into.nr_out_of_range += nr_out_of_range;
-    into.undecodable_records += undecodable_records;
+    into.task_map_full = add(into.task_map_full, *task_map_full)?;
+    into.exec_unattributed = add(into.exec_unattributed, *exec_unattributed)?;
+    into.nr_out_of_range = add(into.nr_out_of_range, *nr_out_of_range)?;
+    into.undecodable_records = add(into.undecodable_records, *undecodable_records)?;
+    Ok(())
 }

@@ -318,14 +318,19 @@ pub struct LostCounts {
 }
 
 impl LostCounts {
-    /// Sum of every cause.
+    /// Sum of every cause, saturating: it says how much was lost, and a profile (read
+    /// from a file) may carry counts whose sum does not fit.
     pub fn total(&self) -> u64 {
-        self.ring_buffer_full
-            + self.counts_map_full
-            + self.signature_map_full
-            + self.task_map_full
-            + self.exec_unattributed
-            + self.nr_out_of_range
-            + self.undecodable_records
+        [
+            self.ring_buffer_full,
+            self.counts_map_full,
+            self.signature_map_full,
+            self.task_map_full,
+            self.exec_unattributed,
+            self.nr_out_of_range,
+            self.undecodable_records,
+        ]
+        .into_iter()
+        .fold(0, u64::saturating_add)
     }
 }

@@ -127,6 +127,8 @@ impl Summary {
         }
         if !self.paths.is_empty() {
             writeln!(out, "/proc, /sys, /dev paths ({}):", self.paths.len())?;
+            // Paths are what decide sandbox compatibility most often, so they get twice
+            // the rows of the other sections; the profile has them all.
             for path in self.paths.iter().take(TOP * 2) {
                 writeln!(out, "  {path}")?;
             }

@@ -6,12 +6,14 @@
 //! (callers pass `color = true` only when stdout is a terminal).
 //!
 //! Both `sandprof report` and `sandprof runsc-log` render through [`render`], and gate CI
-//! with [`FailOn`].
+//! with [`Gate`] (`--fail-on`, `--allow-incomplete`).
 
+pub mod db;
 mod json;
 pub(crate) mod markdown;
 mod table;
 pub mod text;
+pub mod upgrade;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -59,28 +61,69 @@ impl FailOn {
     /// Whether `report` fails this gate. A verdict without evidence to rest on
     /// (incomplete, no evidence) fails every gate: it is never a pass.
     pub fn fails(self, report: &Report) -> bool {
-        report.verdicts.iter().any(|verdict| match self {
-            FailOn::Breaks => matches!(
-                verdict.status,
-                VerdictStatus::LikelyToBreak
-                    | VerdictStatus::Breaks
-                    | VerdictStatus::Incomplete
-                    | VerdictStatus::NoEvidence
-            ),
-            FailOn::NeedsConfig => !matches!(
-                verdict.status,
-                VerdictStatus::Compatible | VerdictStatus::Works | VerdictStatus::NoFailureFound
-            ),
-            FailOn::Never => false,
-        })
+        Gate {
+            fail_on: self,
+            allow_incomplete: false,
+        }
+        .fails(report)
     }
 
     /// The exit code for `report`: [`FailOn::FAILED`] if it fails the gate, else success.
     pub fn exit_code(self, report: &Report) -> ExitCode {
-        if self.fails(report) {
-            ExitCode::from(Self::FAILED)
-        } else {
-            ExitCode::SUCCESS
-        }
+        exit_code(self.fails(report))
+    }
+}
+
+/// The CI gate every command with `--fail-on` shares.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, clap::Args)]
+pub struct Gate {
+    /// Exit with status 1 when a runtime's verdict is likely to break (`breaks`), or
+    /// also when one needs configuration (`needs-config`). A verdict with no evidence
+    /// to judge, or judged on incomplete evidence, fails either.
+    #[arg(long, value_enum, default_value_t = FailOn::Never)]
+    pub fail_on: FailOn,
+    /// Let `--fail-on` pass a verdict that is incomplete only because evidence was lost
+    /// (the report names what): nothing found breaks it, and for `needs-config` it
+    /// needs no configuration either. No evidence at all still fails.
+    #[arg(long)]
+    pub allow_incomplete: bool,
+}
+
+impl Gate {
+    /// Whether `report` fails the gate.
+    pub fn fails(&self, report: &Report) -> bool {
+        report.verdicts.iter().any(|verdict| match self.fail_on {
+            FailOn::Never => false,
+            FailOn::Breaks => match verdict.status {
+                VerdictStatus::LikelyToBreak
+                | VerdictStatus::Breaks
+                | VerdictStatus::NoEvidence => true,
+                VerdictStatus::Incomplete => !self.allow_incomplete,
+                _ => false,
+            },
+            FailOn::NeedsConfig => match verdict.status {
+                VerdictStatus::Compatible
+                | VerdictStatus::Works
+                | VerdictStatus::NoFailureFound => false,
+                // An incomplete verdict keeps the configuration its findings need.
+                VerdictStatus::Incomplete => {
+                    !self.allow_incomplete || !verdict.configuration.is_empty()
+                }
+                _ => true,
+            },
+        })
+    }
+
+    /// The exit code for `report`: [`FailOn::FAILED`] if it fails the gate, else success.
+    pub fn exit_code(&self, report: &Report) -> ExitCode {
+        exit_code(self.fails(report))
+    }
+}
+
+fn exit_code(failed: bool) -> ExitCode {
+    if failed {
+        ExitCode::from(FailOn::FAILED)
+    } else {
+        ExitCode::SUCCESS
     }
 }

@@ -124,7 +124,10 @@ pub fn occurrence(occurrence: &Occurrence) -> String {
         parts.push(format!("tid {tid}"));
     }
     let place = match (&occurrence.file, occurrence.line) {
-        (Some(file), Some(line)) => Some(format!("{file}:{line}")),
+        (Some(file), Some(line)) => Some(match occurrence.source_line {
+            Some(original) => format!("{file}:{line} (line {original} of the original log)"),
+            None => format!("{file}:{line}"),
+        }),
         (Some(file), None) => Some(file.clone()),
         _ => None,
     };
@@ -267,10 +270,21 @@ mod tests {
             executable: Some("/usr/bin/ss".to_owned()),
             file: Some("a.log".to_owned()),
             line: Some(7),
+            source_line: None,
             document: None,
             time: None,
         };
         assert_eq!(occurrence(&full), "pid 41 tid 42 (/usr/bin/ss), a.log:7");
+        let pasted = Occurrence {
+            file: Some("cat-n.txt".to_owned()),
+            line: Some(2),
+            source_line: Some(241),
+            ..Occurrence::default()
+        };
+        assert_eq!(
+            occurrence(&pasted),
+            "cat-n.txt:2 (line 241 of the original log)"
+        );
         let exe_only = Occurrence {
             executable: Some("ss".to_owned()),
             ..Occurrence::default()

@@ -95,21 +95,25 @@ pub fn symbols(arg: &[u8]) -> Option<Vec<Symbol<'_>>> {
     if arg.is_empty() {
         return None;
     }
-    arg.split(|&b| b == b'|')
-        .map(|part| {
-            if let Some(n) = integer(part) {
-                return Some(Symbol::Number(n));
-            }
-            let ok = !part.is_empty()
-                && part[0].is_ascii_uppercase()
-                && part
-                    .iter()
-                    .all(|&b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
-            // Checked ASCII just above.
-            ok.then(|| std::str::from_utf8(part).ok().map(Symbol::Name))
-                .flatten()
-        })
-        .collect()
+    symbol_parts(arg).collect()
+}
+
+/// The parts of a symbolic value one by one, each `None` when it is neither a name nor
+/// a number (no allocation: the capture reads one per captured integer of every line).
+pub fn symbol_parts(arg: &[u8]) -> impl Iterator<Item = Option<Symbol<'_>>> {
+    arg.split(|&b| b == b'|').map(|part| {
+        if let Some(n) = integer(part) {
+            return Some(Symbol::Number(n));
+        }
+        let ok = !part.is_empty()
+            && part[0].is_ascii_uppercase()
+            && part
+                .iter()
+                .all(|&b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+        // Checked ASCII just above.
+        ok.then(|| std::str::from_utf8(part).ok().map(Symbol::Name))
+            .flatten()
+    })
 }
 
 /// One part of a symbolic argument.
@@ -130,6 +134,33 @@ pub fn path(arg: &[u8]) -> Option<&[u8]> {
         return None;
     }
     Some(path)
+}
+
+/// The text of a buffer argument, `0x7f00 "text"` (escapes left as written); `None`
+/// when the argument shows no string. A string cut by `--strace-log-size` (`"abc"...`)
+/// gives what is shown.
+pub fn quoted(arg: &[u8]) -> Option<&[u8]> {
+    let open = memchr::memchr(b'"', arg)? + 1;
+    let mut escaped = false;
+    for (i, &b) in arg[open..].iter().enumerate() {
+        match (escaped, b) {
+            (true, _) => escaped = false,
+            (false, b'\\') => escaped = true,
+            (false, b'"') => return Some(&arg[open..open + i]),
+            _ => {}
+        }
+    }
+    Some(&arg[open..])
+}
+
+/// The path of a `Path` argument only (`0x7f00 /proc/self/status`): the head must be a
+/// user address, at or above the lowest address Linux maps by default (0x10000), which
+/// tells it from a file descriptor's number (`0x3 /dev/null`) and from `AT_FDCWD /`.
+pub fn user_path(arg: &[u8]) -> Option<&[u8]> {
+    let space = memchr::memchr(b' ', arg)?;
+    let address = integer(&arg[..space]).filter(|&a| a >= 0x10000)?;
+    let _ = address;
+    path(arg).filter(|p| p.first() == Some(&b'/'))
 }
 
 /// The family of a socket address argument: `0x7f00 {Family: AF_INET, …}`.
@@ -197,6 +228,16 @@ mod tests {
     }
 
     #[test]
+    fn quoted_buffers() {
+        assert_eq!(
+            quoted(br#"0x7f00 "cannot stat /proc/x: \"y\"", 0x5"#),
+            Some(&br#"cannot stat /proc/x: \"y\""#[..])
+        );
+        assert_eq!(quoted(br#"0x7f00 "cut"#), Some(&b"cut"[..]));
+        assert_eq!(quoted(b"0x7f00"), None);
+    }
+
+    #[test]
     fn paths_and_families() {
         assert_eq!(
             path(b"0x7f00 /proc/self/status"),
@@ -205,6 +246,12 @@ mod tests {
         assert_eq!(path(b"AT_FDCWD /"), Some(&b"/"[..]));
         assert_eq!(path(b"0x7f00 (error decoding path: bad address)"), None);
         assert_eq!(path(b"0x3"), None);
+        assert_eq!(
+            user_path(b"0x563d281acbb0 /proc/sys/kernel/ostype"),
+            Some(&b"/proc/sys/kernel/ostype"[..])
+        );
+        assert_eq!(user_path(b"AT_FDCWD /"), None);
+        assert_eq!(user_path(b"0x3 /etc/ld.so.cache"), None);
         assert_eq!(
             sockaddr_family(b"0x7f00 {Family: AF_NETLINK, PortID: 0, Groups: 0}"),
             Some(&b"AF_NETLINK"[..])

@@ -35,9 +35,13 @@ struct Field {
 pub struct CaptureSpec {
     /// Fields per syscall, with the highest argument index they read.
     by_syscall: FxHashMap<String, (Vec<Field>, usize)>,
-    constants: FxHashMap<(String, String), u64>,
+    /// Constants by group, then name (looked up by borrowed names, without allocating).
+    constants: FxHashMap<String, FxHashMap<String, u64>>,
     /// Every constant by name alone; `None` when groups disagree on its value.
     by_name: FxHashMap<String, Option<u64>>,
+    /// Every syscall name of the native arches: what a strace line with no header must
+    /// name to be taken for one.
+    syscall_names: rustc_hash::FxHashSet<String>,
 }
 
 /// What one call's arguments give.
@@ -54,6 +58,10 @@ impl CaptureSpec {
     /// The spec for `arch` from the database.
     pub fn from_database(db: &Database, arch: Arch) -> Self {
         let mut spec = Self::default();
+        for native in Arch::NATIVE {
+            spec.syscall_names
+                .extend(db.syscalls(native).iter().map(|s| s.name.clone()));
+        }
         for capture in db.captures() {
             spec.add(capture);
         }
@@ -103,7 +111,9 @@ impl CaptureSpec {
     /// Adds a constant (tests).
     pub fn add_constant(&mut self, group: &str, name: &str, value: u64) {
         self.constants
-            .insert((group.to_owned(), name.to_owned()), value);
+            .entry(group.to_owned())
+            .or_default()
+            .insert(name.to_owned(), value);
         self.by_name
             .entry(name.to_owned())
             .and_modify(|v| {
@@ -112,6 +122,22 @@ impl CaptureSpec {
                 }
             })
             .or_insert(Some(value));
+    }
+
+    /// Adds a syscall name strace lines without a header may name (tests build specs by
+    /// hand).
+    pub fn add_syscall_name(&mut self, name: &str) {
+        self.syscall_names.insert(name.to_owned());
+    }
+
+    /// Whether `name` is a syscall of a native arch.
+    pub fn is_syscall(&self, name: &str) -> bool {
+        self.syscall_names.contains(name)
+    }
+
+    /// The value of constant `name` of `group`.
+    pub fn constant(&self, group: &str, name: &str) -> Option<u64> {
+        self.constants.get(group)?.get(name).copied()
     }
 
     /// Whether `syscall` has captured fields.
@@ -182,18 +208,17 @@ impl CaptureSpec {
     /// (`SOCK_RAW|SOCK_CLOEXEC`), so names it cannot resolve after one it could are
     /// those flags, and are skipped.
     fn integer(&self, group: Option<&str>, mask: u64, text: &[u8]) -> Result<u64, ()> {
-        let parts = args::symbols(text).ok_or(())?;
+        if text.is_empty() {
+            return Err(());
+        }
+        let group = group.and_then(|g| self.constants.get(g));
         let mut value = 0u64;
         let mut resolved_any = false;
-        for part in parts {
-            let resolved = match part {
+        for part in args::symbol_parts(text) {
+            let resolved = match part.ok_or(())? {
                 Symbol::Number(n) => Some(n),
                 Symbol::Name(name) => group
-                    .and_then(|g| {
-                        self.constants
-                            .get(&(g.to_owned(), name.to_owned()))
-                            .copied()
-                    })
+                    .and_then(|g| g.get(name).copied())
                     .or_else(|| self.by_name.get(name).copied().flatten()),
             };
             match resolved {

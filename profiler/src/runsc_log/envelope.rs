@@ -10,6 +10,11 @@
 //! - json-k8s: the same with `log` instead of `msg`. `runsc` fatal errors also go out
 //!   as `{"msg":…,"level":"error",…}` without the `file:line] ` part
 //!   (`runsc/cmd/util/util.go`).
+//!
+//! Log shippers wrap lines in JSON of their own; [`parse_json`] takes the line out of
+//! those too: Cloud Logging entries (`textPayload`, or `jsonPayload` holding either
+//! runsc's JSON fields or a `message`), and Docker's json-file (`log`, `stream`, `time`,
+//! no `level`).
 
 use std::borrow::Cow;
 
@@ -64,6 +69,9 @@ pub struct Envelope<'a> {
     /// The message, without the `file:line] ` source prefix. For JSON this may hold
     /// several lines (a traceback); the first is the message proper.
     pub message: Cow<'a, [u8]>,
+    /// The glog header's thread-id column, which runsc fills with its process id: it
+    /// tells the runsc processes (sandboxes, gofers) of interleaved logs apart.
+    pub runsc_pid: Option<u32>,
 }
 
 /// Takes a text (glog) line apart, or returns `None` if it is not one.
@@ -93,13 +101,23 @@ pub fn parse_text(line: &[u8]) -> Option<Envelope<'_>> {
     if i == digits_start || line.get(i) != Some(&b' ') {
         return None;
     }
+    let runsc_pid = super::task::number(&line[digits_start..i]);
     let message = strip_source(&line[i + 1..])?;
     Some(Envelope {
         encoding: Encoding::Text,
         level,
         time: Cow::Borrowed(&line[1..21]),
         message: Cow::Borrowed(message),
+        runsc_pid,
     })
+}
+
+/// Whether `line` starts with a glog header's level letter and stamp (the check
+/// [`parse_text`] starts with, for finding a header inside a line).
+pub fn looks_like_glog(line: &[u8]) -> bool {
+    line.len() >= 24
+        && matches!(line[0], b'D' | b'I' | b'W' | b'E' | b'F')
+        && is_glog_stamp(&line[1..22])
 }
 
 /// `mmdd hh:mm:ss.uuuuuu ` (with the space after it), checked position by position.
@@ -134,6 +152,9 @@ fn strip_source(s: &[u8]) -> Option<&[u8]> {
     }
 }
 
+/// The fields of a JSON log line sandprof reads: runsc's own (`msg`/`log`, `level`,
+/// `time`) and those of the shippers that wrap lines (Cloud Logging's `textPayload`,
+/// `jsonPayload`, `timestamp`, `resource`; Docker's `stream`).
 #[derive(Deserialize)]
 struct JsonLine<'a> {
     #[serde(borrow, default)]
@@ -144,35 +165,155 @@ struct JsonLine<'a> {
     level: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     time: Option<Cow<'a, str>>,
+    #[serde(borrow, default, rename = "textPayload")]
+    text_payload: Option<Cow<'a, str>>,
+    #[serde(borrow, default, rename = "jsonPayload")]
+    json_payload: Option<JsonPayload<'a>>,
+    #[serde(borrow, default)]
+    timestamp: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    resource: Option<Resource<'a>>,
+    #[serde(borrow, default)]
+    stream: Option<Cow<'a, str>>,
 }
 
-/// Why a line starting with `{` is not a runsc JSON log line.
+#[derive(Deserialize)]
+struct JsonPayload<'a> {
+    #[serde(borrow, default)]
+    msg: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    log: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    message: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    level: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    time: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct Resource<'a> {
+    #[serde(borrow, default)]
+    labels: Option<ResourceLabels<'a>>,
+}
+
+#[derive(Deserialize)]
+struct ResourceLabels<'a> {
+    #[serde(borrow, default)]
+    pod_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    container_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    revision_name: Option<Cow<'a, str>>,
+}
+
+/// Why a line starting with `{` is not a log line sandprof reads.
 #[derive(Debug, PartialEq, Eq)]
 pub enum JsonProblem {
     /// Not valid JSON (or not an object).
     Syntax(String),
-    /// Valid JSON, but not runsc's shape (no `msg`/`log`, or no `level`).
+    /// Valid JSON, but no log line in it.
     Shape(&'static str),
 }
 
-/// Takes a JSON or json-k8s line apart.
-pub fn parse_json(line: &[u8]) -> Result<Envelope<'_>, JsonProblem> {
+/// A JSON log line: runsc's own, or a line a shipper wrapped.
+#[derive(Debug, PartialEq, Eq)]
+pub enum JsonRecord<'a> {
+    /// runsc's `json` or `json-k8s` (also inside a Cloud Logging `jsonPayload`).
+    Runsc(Envelope<'a>),
+    /// A line of text a shipper wrapped (Cloud Logging `textPayload` or
+    /// `jsonPayload.message`, Docker's `log`): read it like a line of a text log.
+    Wrapped {
+        /// The line.
+        text: Cow<'a, [u8]>,
+        /// Which shipper (`cloud-logging`, `docker-json`).
+        shipper: &'static str,
+        /// The entry's resource (pod and container, or Cloud Run revision), which tells
+        /// interleaved sandboxes apart.
+        tag: Option<String>,
+    },
+}
+
+/// Takes a JSON line apart.
+pub fn parse_json(line: &[u8]) -> Result<JsonRecord<'_>, JsonProblem> {
     let parsed: JsonLine<'_> =
         serde_json::from_slice(line).map_err(|e| JsonProblem::Syntax(e.to_string()))?;
+    let tag = parsed.resource.as_ref().and_then(resource_tag);
+    if let Some(payload) = parsed.json_payload {
+        let runsc = match (payload.msg, payload.log) {
+            (Some(text), None) => Some((Encoding::Json, text)),
+            (None, Some(text)) => Some((Encoding::JsonK8s, text)),
+            _ => None,
+        };
+        return match (runsc, payload.level, payload.message) {
+            (Some((encoding, text)), Some(level), _) => {
+                runsc_envelope(encoding, text, &level, payload.time.or(parsed.timestamp))
+                    .map(JsonRecord::Runsc)
+            }
+            (_, _, Some(message)) => Ok(wrapped(message, "cloud-logging", tag)),
+            (Some((_, text)), None, None) => Ok(wrapped(text, "cloud-logging", tag)),
+            (None, _, None) => Err(JsonProblem::Shape("a `jsonPayload` with no message")),
+        };
+    }
+    if let Some(text) = parsed.text_payload {
+        return Ok(wrapped(text, "cloud-logging", tag));
+    }
     let (encoding, text) = match (parsed.msg, parsed.log) {
         (Some(msg), None) => (Encoding::Json, msg),
         (None, Some(log)) => (Encoding::JsonK8s, log),
         (Some(_), Some(_)) => return Err(JsonProblem::Shape("both `msg` and `log` keys")),
-        (None, None) => return Err(JsonProblem::Shape("no `msg` or `log` key")),
+        (None, None) => return Err(JsonProblem::Shape("no `msg`, `log` or payload key")),
     };
-    let level = match parsed.level.as_deref() {
-        Some("debug" | "2") => Level::Debug,
-        Some("info" | "1") => Level::Info,
-        Some("warning" | "0") => Level::Warning,
-        Some("error") => Level::Error,
-        Some("fatal") => Level::Fatal,
-        Some(_) => return Err(JsonProblem::Shape("unknown `level`")),
-        None => return Err(JsonProblem::Shape("no `level` key")),
+    match parsed.level {
+        Some(level) => runsc_envelope(encoding, text, &level, parsed.time).map(JsonRecord::Runsc),
+        // Docker's json-file: the line as the container wrote it, newline included.
+        None if encoding == Encoding::JsonK8s && parsed.stream.is_some() => {
+            Ok(wrapped(text, "docker-json", None))
+        }
+        None => Err(JsonProblem::Shape("no `level` key")),
+    }
+}
+
+fn resource_tag(resource: &Resource<'_>) -> Option<String> {
+    let labels = resource.labels.as_ref()?;
+    match (
+        &labels.pod_name,
+        &labels.container_name,
+        &labels.revision_name,
+    ) {
+        (Some(pod), Some(container), _) => Some(format!("{pod}/{container}")),
+        (_, _, Some(revision)) => Some(revision.to_string()),
+        (None, Some(container), None) => Some(container.to_string()),
+        _ => None,
+    }
+}
+
+fn wrapped<'a>(text: Cow<'a, str>, shipper: &'static str, tag: Option<String>) -> JsonRecord<'a> {
+    let text = match text {
+        Cow::Borrowed(t) => Cow::Borrowed(trim_newline(t.as_bytes())),
+        Cow::Owned(t) => Cow::Owned(trim_newline(t.as_bytes()).to_vec()),
+    };
+    JsonRecord::Wrapped { text, shipper, tag }
+}
+
+fn trim_newline(s: &[u8]) -> &[u8] {
+    let s = s.strip_suffix(b"\n").unwrap_or(s);
+    s.strip_suffix(b"\r").unwrap_or(s)
+}
+
+fn runsc_envelope<'a>(
+    encoding: Encoding,
+    text: Cow<'a, str>,
+    level: &str,
+    time: Option<Cow<'a, str>>,
+) -> Result<Envelope<'a>, JsonProblem> {
+    let level = match level {
+        "debug" | "2" => Level::Debug,
+        "info" | "1" => Level::Info,
+        "warning" | "0" => Level::Warning,
+        "error" => Level::Error,
+        "fatal" => Level::Fatal,
+        _ => return Err(JsonProblem::Shape("unknown `level`")),
     };
     let message = match text {
         Cow::Borrowed(s) => Cow::Borrowed(strip_source(s.as_bytes()).unwrap_or(s.as_bytes())),
@@ -187,12 +328,13 @@ pub fn parse_json(line: &[u8]) -> Result<Envelope<'_>, JsonProblem> {
     Ok(Envelope {
         encoding,
         level,
-        time: match parsed.time {
+        time: match time {
             Some(Cow::Borrowed(t)) => Cow::Borrowed(t.as_bytes()),
             Some(Cow::Owned(t)) => Cow::Owned(t.into_bytes()),
             None => Cow::Borrowed(&b""[..]),
         },
         message,
+        runsc_pid: None,
     })
 }
 
@@ -232,28 +374,77 @@ mod tests {
         }
     }
 
+    fn runsc(line: &[u8]) -> Envelope<'_> {
+        match parse_json(line).unwrap() {
+            JsonRecord::Runsc(env) => env,
+            other => panic!("not runsc's JSON: {other:?}"),
+        }
+    }
+
     #[test]
     fn json_and_k8s_lines() {
-        let env = parse_json(
+        let env = runsc(
             br#"{"msg":"compat.go:120] Unsupported syscall x","level":"info","time":"2024-01-02T15:04:05.123456789Z"}"#,
-        )
-        .unwrap();
+        );
         assert_eq!(env.encoding, Encoding::Json);
         assert_eq!(env.level, Level::Info);
         assert_eq!(&*env.time, b"2024-01-02T15:04:05.123456789Z");
         assert_eq!(&*env.message, b"Unsupported syscall x");
 
-        let env = parse_json(
+        let env = runsc(
             br#"{"log":"util.go:1] a\n\tb","level":"warning","time":"2024-01-02T15:04:05Z"}"#,
-        )
-        .unwrap();
+        );
         assert_eq!(env.encoding, Encoding::JsonK8s);
         assert_eq!(env.level, Level::Warning);
         assert_eq!(&*env.message, b"a\n\tb");
 
-        let env = parse_json(br#"{"msg":"no source","level":"error","time":"t"}"#).unwrap();
+        let env = runsc(br#"{"msg":"no source","level":"error","time":"t"}"#);
         assert_eq!(env.level, Level::Error);
         assert_eq!(&*env.message, b"no source");
+    }
+
+    #[test]
+    fn lines_shippers_wrapped() {
+        assert_eq!(
+            parse_json(
+                br#"{"insertId":"1","resource":{"type":"cloud_run_revision","labels":{"revision_name":"svc-00001-abc"}},"textPayload":"I1201 22:20:16.046634   1 x.go:1] hi","timestamp":"2026-12-01T22:20:16Z"}"#
+            ),
+            Ok(JsonRecord::Wrapped {
+                text: Cow::Borrowed(&b"I1201 22:20:16.046634   1 x.go:1] hi"[..]),
+                shipper: "cloud-logging",
+                tag: Some("svc-00001-abc".to_owned()),
+            })
+        );
+        assert_eq!(
+            parse_json(
+                br#"{"jsonPayload":{"message":"Container Sandbox: x"},"resource":{"labels":{"pod_name":"p","container_name":"c"}}}"#
+            ),
+            Ok(JsonRecord::Wrapped {
+                text: Cow::Borrowed(&b"Container Sandbox: x"[..]),
+                shipper: "cloud-logging",
+                tag: Some("p/c".to_owned()),
+            })
+        );
+        let env = match parse_json(
+            br#"{"jsonPayload":{"msg":"boot.go:1] application exiting with exit status 1","level":"info"},"timestamp":"2026-12-01T22:20:16Z"}"#,
+        )
+        .unwrap()
+        {
+            JsonRecord::Runsc(env) => env,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(&*env.message, b"application exiting with exit status 1");
+        assert_eq!(&*env.time, b"2026-12-01T22:20:16Z");
+        assert_eq!(
+            parse_json(
+                br#"{"log":"panic: boom\n","stream":"stderr","time":"2026-12-01T22:20:16Z"}"#
+            ),
+            Ok(JsonRecord::Wrapped {
+                text: Cow::Owned(b"panic: boom".to_vec()),
+                shipper: "docker-json",
+                tag: None,
+            })
+        );
     }
 
     #[test]
@@ -264,11 +455,15 @@ mod tests {
         ));
         assert_eq!(
             parse_json(br#"{"level":"info"}"#),
-            Err(JsonProblem::Shape("no `msg` or `log` key"))
+            Err(JsonProblem::Shape("no `msg`, `log` or payload key"))
         );
         assert_eq!(
             parse_json(br#"{"msg":"x","level":"loud"}"#),
             Err(JsonProblem::Shape("unknown `level`"))
+        );
+        assert_eq!(
+            parse_json(br#"{"jsonPayload":{"x":1}}"#),
+            Err(JsonProblem::Shape("a `jsonPayload` with no message"))
         );
     }
 }

@@ -1,28 +1,27 @@
-//! The runsc messages that explain a failure, recognised by their wording in gVisor's
-//! source (paths below are in google/gvisor). Each recogniser accepts every wording
-//! the message has had; older ones are named with the commit that changed them.
+//! The runsc messages that carry facts sandprof parses itself, recognised by their
+//! wording in gVisor's source (paths below are in google/gvisor), in every wording they
+//! have had (older ones named with the commit that changed them). Every other message
+//! that says something about the workload is data: the catalogue in `syscall-db`
+//! (`data/gvisor/messages.toml`), which [`classify`] consults after these.
 //!
 //! | message | source |
 //! |---|---|
-//! | `Unsupported syscall name(0x…,…). It is likely …` (since 2020-05, `32ab382c8`); before: `Unsupported syscall: name, regs: …` | `runsc/boot/compat.go` |
-//! | Cloud Run prints the same behind `Container Sandbox: ` | — |
-//! | `A process tried to create a raw socket, which is disabled by default. Should the runtime config enable --net-raw?` (since 2024-01, `c351246ce`); before: `…, but --net-raw was not specified. …`; and `… without CAP_NET_RAW. …` | `pkg/sentry/socket/netstack/provider.go` |
-//! | `Unsupported socket option: N`; `SOL_IP options not supported on endpoints other than tcpip.Endpoint: option = N…` (also `SOL_IPV6`, `SOL_ICMPV6`, `SOL_PACKET`) | `pkg/sentry/socket/unix/transport/unix.go`, `pkg/sentry/socket/netstack/netstack.go` |
-//! | `netfilter: …`, `Nftables: Unsupported …`, `IP6T_SO_SET_ADD_COUNTERS is not supported` | `pkg/sentry/socket/netfilter/netfilter.go`, `pkg/sentry/socket/netlink/netfilter/protocol.go` |
-//! | `Netlink RDMA: unsupported …` | `pkg/sentry/socket/netlink/rdma/protocol.go` |
-//! | `Unimplemented keyctl operation: N` | `pkg/sentry/syscalls/linux/sys_key.go` |
-//! | `ignoring unknown filesystem type "t"`, `ignoring unknown mount option "o"` | `runsc/boot/vfs.go` |
-//! | `nvproxy: handler is undefined for …`, `nvproxy: missing capability for …`, `NVIDIA driver version V is not officially supported` | `pkg/sentry/devices/nvproxy/` |
+//! | `Unsupported syscall name(0x…,…). It is likely …` (since 2020-05, `32ab382c8`); before: `Unsupported syscall: name, regs: …`; Cloud Run's `Container Sandbox: ` prefix, arguments cut short with `…`, `UNKNOWN[N/0xN]` names | `runsc/boot/compat.go` |
 //! | `Signal N, PID: P, TID: T, fault addr: 0x…: terminating thread group` (since 2023-03, `edf84e165`); before: `Signal N: terminating thread group` and `Uncaught signal: "name" (N), PID: P, TID: T, fault addr: 0x…` | `pkg/sentry/kernel/task_signals.go`, `runsc/boot/compat.go` |
 //! | `application exiting with exit status N` / `killed by signal N[ (core dumped)]` (since 2021-07, `052eb90dc`); before: `application exiting with {Code:N Signo:S}` | `runsc/cmd/boot.go`, `pkg/abi/linux/wait.go` |
 //! | `Exiting with status: W` (a raw wait status) | `runsc/cli/cli.go` |
 //! | `FATAL ERROR: …` | `runsc/cmd/util/util.go` |
-//! | `Version …`, `Args: […]` (the header of every runsc command's log) | `runsc/cli/cli.go` |
+//! | `Version …` (`Version release-…, go…, amd64, …`; older and Debian builds: `Version 0.0~20221219.0`, with `GOARCH: amd64` on a line of its own), `Args: […]`, and the configuration lines `Platform: …` and `Network: …` | `runsc/cli/cli.go`, `runsc/cli/main.go` |
 //!
-//! Go's runtime writes `panic: …`, `fatal error: …`, `[signal …]` and goroutine stacks
-//! as raw lines; [`runtime_line`] recognises them.
+//! Go's runtime writes `panic: …`, `fatal error: …`, `SIGSYS: bad system call` and
+//! goroutine stacks as raw lines; [`runtime_line`] recognises the lines that start such
+//! a dump (the lines after them, up to the next log line, are its detail).
 
-use super::strace::{hex, SyscallName};
+mod parse;
+
+use syscall_db::messages::{Captures, MessageCatalogue};
+
+use super::strace::SyscallName;
 use super::task::number;
 
 /// What a message says, when it says something sandprof uses.
@@ -32,44 +31,15 @@ pub enum Message<'a> {
     UnsupportedSyscall {
         /// The syscall.
         name: SyscallName<'a>,
-        /// Its six arguments, when the wording carries them.
-        args: Option<[u64; 6]>,
+        /// Its arguments, as far as the wording carries them.
+        args: ShownArgs,
     },
-    /// A raw socket was refused.
-    RawSocket {
-        /// The fix the message asks for.
-        needs: RawSocketFix,
-    },
-    /// A socket option gVisor does not support on that socket.
-    Sockopt {
-        /// Level named by the message (`SOL_IP`…), when it names one.
-        level: Option<&'a str>,
-        /// Option number.
-        option: Option<u64>,
-    },
-    /// iptables/nftables through netfilter or netlink was refused or not understood.
-    Netfilter,
-    /// A netlink request gVisor does not serve.
-    Netlink,
-    /// A keyctl operation gVisor does not implement.
-    Keyctl {
-        /// The operation number.
-        operation: u32,
-    },
-    /// A mount whose filesystem type runsc does not know was skipped.
-    MountTypeIgnored {
-        /// The type.
-        fstype: &'a [u8],
-    },
-    /// A mount option runsc does not know was ignored.
-    MountOptionIgnored {
-        /// The option.
-        option: &'a [u8],
-    },
-    /// A GPU (nvproxy) operation gVisor does not support, or a driver it does not know.
-    Nvproxy {
-        /// Which.
-        kind: NvproxyProblem,
+    /// A message of the catalogue, by its index there.
+    Catalogued {
+        /// Index into the catalogue's messages.
+        message: usize,
+        /// What its wording captured.
+        captures: Captures,
     },
     /// A task was killed by a signal it did not handle.
     Signal {
@@ -95,33 +65,36 @@ pub enum Message<'a> {
         /// The runsc subcommand (`boot`, `gofer`, `create`…), when it can be told.
         command: Option<&'a [u8]>,
     },
-    /// The `Version V, GOVERSION, GOARCH, …` line at the top of a runsc command's log.
+    /// The `Version …` line at the top of a runsc command's log.
     Version {
-        /// runsc's version, e.g. `release-20240101.0`.
+        /// runsc's version, e.g. `release-20240101.0` or `0.0~20221219.0`.
         version: &'a [u8],
-        /// Go's name for the architecture: `amd64` or `arm64`.
+        /// Go's name for the architecture (`amd64`, `arm64`), when the line has it.
         goarch: Option<&'a [u8]>,
     },
+    /// `GOARCH: amd64`, the header line of older and Debian builds.
+    Goarch(&'a [u8]),
+    /// `Platform: ptrace` in the configuration header.
+    Platform(&'a [u8]),
+    /// `Network: sandbox, logging: false` in the configuration header: the mode.
+    Network(&'a [u8]),
 }
 
-/// What the raw-socket message asks for.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum RawSocketFix {
-    /// runsc's `--net-raw` flag.
-    NetRaw,
-    /// CAP_NET_RAW in the container's capabilities.
-    CapNetRaw,
+/// The arguments an unsupported-syscall report shows: six, or fewer when the message
+/// was cut short.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct ShownArgs {
+    /// The values, zero past `count`.
+    pub values: [u64; 6],
+    /// How many were shown.
+    pub count: u8,
 }
 
-/// nvproxy problems.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum NvproxyProblem {
-    /// An ioctl, control command or allocation class nvproxy has no handler for.
-    Unsupported,
-    /// The container did not request the driver capability the operation needs.
-    MissingCapability,
-    /// The host driver version is not one nvproxy supports.
-    UnsupportedDriver,
+impl ShownArgs {
+    /// Argument `i`, if shown.
+    pub fn get(&self, i: usize) -> Option<u64> {
+        (i < usize::from(self.count)).then(|| self.values[i])
+    }
 }
 
 /// How a process or sandbox ended.
@@ -167,71 +140,32 @@ pub enum ExitScope {
     Command,
 }
 
-/// Recognises a message (after the envelope, and after a task prefix if any).
-pub fn classify(message: &[u8]) -> Option<Message<'_>> {
+/// Recognises a message (after the envelope, and after the task prefix if it had one:
+/// `task` says so). The messages parsed here first, then the catalogue's wordings.
+pub fn classify<'a>(
+    message: &'a [u8],
+    task: bool,
+    catalogue: &MessageCatalogue,
+) -> Option<Message<'a>> {
     let message = message
         .strip_prefix(b"Container Sandbox: ")
         .unwrap_or(message);
-    let first = *message.first()?;
-    match first {
-        b'U' => unsupported_syscall(message)
-            .or_else(|| {
-                let option = message.strip_prefix(b"Unsupported socket option: ")?;
-                Some(Message::Sockopt {
-                    level: None,
-                    option: integer_prefix(option),
-                })
-            })
-            .or_else(|| uncaught_signal(message))
-            .or_else(|| {
-                let op = message.strip_prefix(b"Unimplemented keyctl operation: ")?;
-                Some(Message::Keyctl {
-                    operation: number(op)?,
-                })
-            }),
-        b'A' => raw_socket(message).or_else(|| args_line(message)),
-        b'S' => sockopt_level(message).or_else(|| task_signal(message)),
-        b'n' => netfilter_or_nvproxy(message),
-        b'N' => {
-            if message.starts_with(b"Nftables: ") {
-                Some(Message::Netfilter)
-            } else if message.starts_with(b"Netlink RDMA: unsupported") {
-                Some(Message::Netlink)
-            } else if message.starts_with(b"NVIDIA driver version ")
-                && message.ends_with(b" is not officially supported")
-            {
-                Some(Message::Nvproxy {
-                    kind: NvproxyProblem::UnsupportedDriver,
-                })
-            } else {
-                None
-            }
-        }
-        b'I' => {
-            if message.starts_with(b"IP6T_SO_SET_ADD_COUNTERS is not supported")
-                || message.starts_with(b"IPT_SO_SET_ADD_COUNTERS is not supported")
-            {
-                Some(Message::Netfilter)
-            } else {
-                None
-            }
-        }
-        b'i' => {
-            if let Some(rest) = message.strip_prefix(b"ignoring unknown filesystem type ") {
-                Some(Message::MountTypeIgnored {
-                    fstype: unquote(rest),
-                })
-            } else {
-                let rest = message.strip_prefix(b"ignoring unknown mount option ")?;
-                Some(Message::MountOptionIgnored {
-                    option: unquote(rest),
-                })
-            }
-        }
+    own_message(message).or_else(|| {
+        catalogue
+            .recognise(message, task)
+            .map(|(message, captures)| Message::Catalogued { message, captures })
+    })
+}
+
+fn own_message(message: &[u8]) -> Option<Message<'_>> {
+    match *message.first()? {
+        b'U' => parse::unsupported_syscall(message).or_else(|| parse::uncaught_signal(message)),
+        b'A' => parse::args_line(message),
+        b'S' => parse::task_signal(message),
         b'a' => {
             let rest = message.strip_prefix(b"application exiting with ")?;
             Some(Message::Exit {
-                status: exit_status_text(rest)?,
+                status: parse::exit_status_text(rest)?,
                 scope: ExitScope::Application,
             })
         }
@@ -254,257 +188,21 @@ pub fn classify(message: &[u8]) -> Option<Message<'_>> {
             let goarch = parts.nth(1);
             Some(Message::Version { version, goarch })
         }
+        b'G' => message.strip_prefix(b"GOARCH: ").map(Message::Goarch),
+        // The configuration header is indented with tabs.
+        b'\t' | b' ' => {
+            let start = message.iter().position(|&b| b != b'\t' && b != b' ')?;
+            let line = &message[start..];
+            if let Some(platform) = line.strip_prefix(b"Platform: ") {
+                Some(Message::Platform(platform))
+            } else {
+                let rest = line.strip_prefix(b"Network: ")?;
+                let end = memchr::memchr(b',', rest).unwrap_or(rest.len());
+                Some(Message::Network(&rest[..end]))
+            }
+        }
         _ => None,
     }
-}
-
-/// Both wordings of the unimplemented-syscall event.
-fn unsupported_syscall(message: &[u8]) -> Option<Message<'_>> {
-    if let Some(rest) = message.strip_prefix(b"Unsupported syscall: ") {
-        // 2018-10 to 2020-05: `Unsupported syscall: name, regs: <proto text>`.
-        let comma = memchr::memchr(b',', rest).unwrap_or(rest.len());
-        let name = syscall_name(&rest[..comma])?;
-        let args = rest
-            .get(comma..)
-            .and_then(|r| r.strip_prefix(b", regs: "))
-            .and_then(legacy_register_args);
-        return Some(Message::UnsupportedSyscall { name, args });
-    }
-    let rest = message.strip_prefix(b"Unsupported syscall ")?;
-    let open = memchr::memchr(b'(', rest)?;
-    let name = syscall_name(&rest[..open])?;
-    let close = memchr::memchr(b')', &rest[open..])? + open;
-    let mut args = [0u64; 6];
-    let mut count = 0;
-    for (slot, arg) in args
-        .iter_mut()
-        .zip(rest[open + 1..close].split(|&b| b == b','))
-    {
-        *slot = hex(arg.strip_prefix(b"0x")?)?;
-        count += 1;
-    }
-    Some(Message::UnsupportedSyscall {
-        name,
-        args: (count == 6).then_some(args),
-    })
-}
-
-fn syscall_name(s: &[u8]) -> Option<SyscallName<'_>> {
-    if s.is_empty()
-        || !s
-            .iter()
-            .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-    {
-        return None;
-    }
-    if let Some(n) = s.strip_prefix(b"sys_").and_then(number) {
-        return Some(SyscallName::Number(n));
-    }
-    std::str::from_utf8(s).ok().map(SyscallName::Named)
-}
-
-/// Arguments from the registers as the oldest wording printed them (protobuf text):
-/// amd64 `rdi:N rsi:N rdx:N r10:N r8:N r9:N` (zero fields omitted), arm64 `regs:N` × 31.
-fn legacy_register_args(regs: &[u8]) -> Option<[u64; 6]> {
-    let mut args = [0u64; 6];
-    let mut arm64 = 0usize;
-    let mut seen = false;
-    for token in regs.split(|&b| matches!(b, b' ' | b'<' | b'>' | b'{' | b'}')) {
-        let Some(colon) = memchr::memchr(b':', token) else {
-            continue;
-        };
-        let (key, value) = (&token[..colon], &token[colon + 1..]);
-        let Some(value) = super::args::integer(value) else {
-            continue;
-        };
-        let slot = match key {
-            b"rdi" => 0,
-            b"rsi" => 1,
-            b"rdx" => 2,
-            b"r10" => 3,
-            b"r8" => 4,
-            b"r9" => 5,
-            b"regs" => {
-                arm64 += 1;
-                if arm64 > 6 {
-                    continue;
-                }
-                arm64 - 1
-            }
-            _ => {
-                seen |= key == b"orig_rax" || key == b"rip" || key == b"pc";
-                continue;
-            }
-        };
-        args[slot] = value;
-        seen = true;
-    }
-    seen.then_some(args)
-}
-
-fn raw_socket(message: &[u8]) -> Option<Message<'_>> {
-    let rest = message.strip_prefix(b"A process tried to create a raw socket")?;
-    let needs = if memchr::memmem::find(rest, b"--net-raw").is_some() {
-        RawSocketFix::NetRaw
-    } else if memchr::memmem::find(rest, b"CAP_NET_RAW").is_some() {
-        RawSocketFix::CapNetRaw
-    } else {
-        return None;
-    };
-    Some(Message::RawSocket { needs })
-}
-
-fn args_line(message: &[u8]) -> Option<Message<'_>> {
-    let list = message.strip_prefix(b"Args: [")?;
-    let list = list.strip_suffix(b"]").unwrap_or(list);
-    // Flags come before the subcommand, some with their value as the next word
-    // (`--root /run/runsc`), so look for the first word that names a subcommand.
-    let command = list
-        .split(|&b| b == b' ')
-        .skip(1)
-        .find(|w| RUNSC_COMMANDS.contains(w));
-    Some(Message::Args { command })
-}
-
-/// runsc subcommands whose logs carry facts about the workload (registered by
-/// `runsc/cli/cli.go`, implemented in `runsc/cmd/`).
-const RUNSC_COMMANDS: &[&[u8]] = &[
-    b"boot",
-    b"checkpoint",
-    b"create",
-    b"delete",
-    b"do",
-    b"events",
-    b"exec",
-    b"gofer",
-    b"kill",
-    b"pause",
-    b"restore",
-    b"resume",
-    b"run",
-    b"start",
-    b"state",
-    b"wait",
-];
-
-fn sockopt_level(message: &[u8]) -> Option<Message<'_>> {
-    const TAIL: &[u8] = b" options not supported on endpoints other than tcpip.Endpoint: option = ";
-    let at = memchr::memmem::find(message, TAIL)?;
-    let level = &message[..at];
-    if !level.starts_with(b"SOL_") {
-        return None;
-    }
-    Some(Message::Sockopt {
-        level: std::str::from_utf8(level).ok(),
-        option: integer_prefix(&message[at + TAIL.len()..]),
-    })
-}
-
-/// `Signal N: terminating thread group` and
-/// `Signal N, PID: P, TID: T, fault addr: 0x…: terminating thread group`.
-fn task_signal(message: &[u8]) -> Option<Message<'_>> {
-    let rest = message.strip_prefix(b"Signal ")?;
-    if !message.ends_with(b": terminating thread group") {
-        return None;
-    }
-    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-    let signal = number(&rest[..digits])?;
-    let rest = &rest[digits..];
-    if rest.starts_with(b": ") {
-        return Some(Message::Signal {
-            signal,
-            pid: None,
-            tid: None,
-        });
-    }
-    Some(Message::Signal {
-        signal,
-        pid: field_after(rest, b"PID: "),
-        tid: field_after(rest, b"TID: "),
-    })
-}
-
-/// `Uncaught signal: "name" (N), PID: P, TID: T, fault addr: 0x…` (until 2023-03).
-fn uncaught_signal(message: &[u8]) -> Option<Message<'_>> {
-    let rest = message.strip_prefix(b"Uncaught signal: ")?;
-    let open = memchr::memmem::find(rest, b" (")? + 2;
-    let digits = rest[open..]
-        .iter()
-        .take_while(|b| b.is_ascii_digit())
-        .count();
-    Some(Message::Signal {
-        signal: number(&rest[open..open + digits])?,
-        pid: field_after(rest, b"PID: "),
-        tid: field_after(rest, b"TID: "),
-    })
-}
-
-fn field_after(s: &[u8], key: &[u8]) -> Option<u32> {
-    let at = memchr::memmem::find(s, key)? + key.len();
-    let digits = s[at..].iter().take_while(|b| b.is_ascii_digit()).count();
-    number(&s[at..at + digits])
-}
-
-fn netfilter_or_nvproxy(message: &[u8]) -> Option<Message<'_>> {
-    if message.starts_with(b"netfilter: ") {
-        return Some(Message::Netfilter);
-    }
-    let rest = message.strip_prefix(b"nvproxy: ")?;
-    let kind = if rest.starts_with(b"handler is undefined for ") {
-        NvproxyProblem::Unsupported
-    } else if rest.starts_with(b"missing capability for ") {
-        NvproxyProblem::MissingCapability
-    } else {
-        return None;
-    };
-    Some(Message::Nvproxy { kind })
-}
-
-/// `exit status 1`, `killed by signal 9`, `killed by signal 11 (core dumped)`, and the
-/// pre-2021 `{Code:1 Signo:0}`.
-fn exit_status_text(s: &[u8]) -> Option<ExitStatus> {
-    if let Some(code) = s.strip_prefix(b"exit status ") {
-        return Some(ExitStatus::Code(number(code)?));
-    }
-    if let Some(rest) = s.strip_prefix(b"killed by signal ") {
-        let (digits, core) = match rest.strip_suffix(b" (core dumped)") {
-            Some(d) => (d, true),
-            None => (rest, false),
-        };
-        return Some(ExitStatus::Signal {
-            signal: number(digits)?,
-            core,
-        });
-    }
-    let inner = s.strip_prefix(b"{Code:")?.strip_suffix(b"}")?;
-    let space = memchr::memchr(b' ', inner)?;
-    let code = integer_prefix(&inner[..space])?;
-    let signal = inner[space + 1..].strip_prefix(b"Signo:")?;
-    let signal = number(signal)?;
-    Some(if signal != 0 {
-        ExitStatus::Signal {
-            signal,
-            core: false,
-        }
-    } else {
-        ExitStatus::Code(u32::try_from(code & 0xff).ok()?)
-    })
-}
-
-/// A leading integer (decimal, or `0x` hex), ignoring what follows it.
-fn integer_prefix(s: &[u8]) -> Option<u64> {
-    let end = s
-        .iter()
-        .position(|&b| !(b.is_ascii_alphanumeric()))
-        .unwrap_or(s.len());
-    super::args::integer(&s[..end])
-}
-
-/// `"ext3"` → `ext3` (Go's `%q`; no escapes expected in type or option names).
-fn unquote(s: &[u8]) -> &[u8] {
-    s.strip_prefix(b"\"")
-        .and_then(|s| s.strip_suffix(b"\""))
-        .unwrap_or(s)
 }
 
 /// Lines Go's runtime writes to stderr, which runsc sends to its log file.
@@ -512,295 +210,41 @@ fn unquote(s: &[u8]) -> &[u8] {
 pub enum RuntimeLine {
     /// `panic: …`.
     Panic,
-    /// `fatal error: …`.
+    /// `fatal error: …`, or a signal the Go runtime could not handle (`SIGSYS: bad
+    /// system call` when runsc's own seccomp filter refused a host syscall).
     Fatal,
-    /// `[signal SIGSEGV: …]`, `goroutine N [...]:`, a frame or its `\tfile:line` line,
-    /// `created by …`, or a blank line inside a stack dump.
-    Stack,
+    /// `goroutine N [state]:`: a stack dump (every goroutine's, on a panic).
+    Goroutine,
 }
 
-/// Recognises a raw Go runtime line.
+/// Recognises a raw Go runtime line that starts a dump. Stack frames, `\tfile:line`
+/// lines and register dumps are only read as the detail of a dump they follow: on
+/// their own they look like too many other things.
 pub fn runtime_line(line: &[u8]) -> Option<RuntimeLine> {
     if line.starts_with(b"panic: ") {
         return Some(RuntimeLine::Panic);
     }
-    if line.starts_with(b"fatal error: ") {
+    if line.starts_with(b"fatal error: ") || is_unexpected_signal(line) {
         return Some(RuntimeLine::Fatal);
     }
-    if line.starts_with(b"[signal ")
-        || (line.starts_with(b"goroutine ") && line.ends_with(b"]:"))
-        || line.starts_with(b"created by ")
-        || (line.starts_with(b"\t") && memchr::memchr(b':', line).is_some())
-        || is_frame(line)
-    {
-        return Some(RuntimeLine::Stack);
+    if let Some(rest) = line.strip_prefix(b"goroutine ") {
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits > 0 && rest[digits..].starts_with(b" [") && line.ends_with(b"]:") {
+            return Some(RuntimeLine::Goroutine);
+        }
     }
     None
 }
 
-/// `pkg/path.Func(0x1, …)` or `pkg.(*T).Method(...)`: a call frame.
-fn is_frame(line: &[u8]) -> bool {
-    line.ends_with(b")")
-        && memchr::memchr(b'(', line).is_some_and(|i| {
-            let callee = &line[..i];
-            i > 0 && callee.contains(&b'.') && !callee.contains(&b' ')
-        })
+/// `SIGSYS: bad system call`, `SIGSEGV: segmentation violation`: Go's report of a
+/// signal it could not turn into a panic.
+fn is_unexpected_signal(line: &[u8]) -> bool {
+    let Some(rest) = line.strip_prefix(b"SIG") else {
+        return false;
+    };
+    let name = rest.iter().take_while(|b| b.is_ascii_uppercase()).count();
+    (2..=6).contains(&name) && rest[name..].starts_with(b": ") && rest.len() > name + 2
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unsupported_syscall_current_wording() {
-        assert_eq!(
-            classify(b"Unsupported syscall ioctl(0x3,0x5413,0x7ffc0,0x0,0x0,0x0). It is likely that you can safely ignore this message and that this is not the cause of any error. Please, refer to https://gvisor.dev/c/linux/amd64/ioctl for more information."),
-            Some(Message::UnsupportedSyscall {
-                name: SyscallName::Named("ioctl"),
-                args: Some([3, 0x5413, 0x7ffc0, 0, 0, 0]),
-            })
-        );
-        assert_eq!(
-            classify(b"Container Sandbox: Unsupported syscall sys_451(0x0,0x0,0x0,0x0,0x0,0x0). It is likely ..."),
-            Some(Message::UnsupportedSyscall {
-                name: SyscallName::Number(451),
-                args: Some([0; 6]),
-            })
-        );
-    }
-
-    #[test]
-    fn unsupported_syscall_legacy_wording() {
-        assert_eq!(
-            classify(b"Unsupported syscall: prctl, regs: arch:<amd64:<rax:18446744073709551578 rdi:38 rsi:1 orig_rax:157 rip:4198400 > > "),
-            Some(Message::UnsupportedSyscall {
-                name: SyscallName::Named("prctl"),
-                args: Some([38, 1, 0, 0, 0, 0]),
-            })
-        );
-        assert_eq!(
-            classify(b"Unsupported syscall: keyctl, regs: arch:<arm64:<regs:1 regs:0 regs:7 regs:0 regs:0 regs:0 regs:9 pc:1 > > "),
-            Some(Message::UnsupportedSyscall {
-                name: SyscallName::Named("keyctl"),
-                args: Some([1, 0, 7, 0, 0, 0]),
-            })
-        );
-        assert_eq!(
-            classify(b"Unsupported syscall: bpf, regs: <nil>"),
-            Some(Message::UnsupportedSyscall {
-                name: SyscallName::Named("bpf"),
-                args: None,
-            })
-        );
-    }
-
-    #[test]
-    fn raw_sockets_in_every_wording() {
-        let net_raw = Some(Message::RawSocket {
-            needs: RawSocketFix::NetRaw,
-        });
-        assert_eq!(classify(b"A process tried to create a raw socket, which is disabled by default. Should the runtime config enable --net-raw?"), net_raw);
-        assert_eq!(classify(b"A process tried to create a raw socket, but --net-raw was not specified. Should runsc be run with --net-raw?"), net_raw);
-        assert_eq!(
-            classify(b"A process tried to create a raw socket without CAP_NET_RAW. Should the container config enable CAP_NET_RAW?"),
-            Some(Message::RawSocket {
-                needs: RawSocketFix::CapNetRaw
-            })
-        );
-    }
-
-    #[test]
-    fn sockopts_netfilter_netlink_keyctl_mounts_nvproxy() {
-        assert_eq!(
-            classify(b"Unsupported socket option: 49"),
-            Some(Message::Sockopt {
-                level: None,
-                option: Some(49)
-            })
-        );
-        assert_eq!(
-            classify(b"SOL_IP options not supported on endpoints other than tcpip.Endpoint: option = 19, endpoint = *unix.connectionedEndpoint"),
-            Some(Message::Sockopt {
-                level: Some("SOL_IP"),
-                option: Some(19)
-            })
-        );
-        assert_eq!(
-            classify(b"netfilter: dnatTargetMakerV4: bad proto 47"),
-            Some(Message::Netfilter)
-        );
-        assert_eq!(
-            classify(b"Nftables: Unsupported message type: 9"),
-            Some(Message::Netfilter)
-        );
-        assert_eq!(
-            classify(b"IP6T_SO_SET_ADD_COUNTERS is not supported"),
-            Some(Message::Netfilter)
-        );
-        assert_eq!(
-            classify(b"Netlink RDMA: unsupported client 5"),
-            Some(Message::Netlink)
-        );
-        assert_eq!(
-            classify(b"Unimplemented keyctl operation: 29"),
-            Some(Message::Keyctl { operation: 29 })
-        );
-        assert_eq!(
-            classify(b"ignoring unknown filesystem type \"ext4\""),
-            Some(Message::MountTypeIgnored { fstype: b"ext4" })
-        );
-        assert_eq!(
-            classify(b"ignoring unknown mount option \"nodev\""),
-            Some(Message::MountOptionIgnored { option: b"nodev" })
-        );
-        assert_eq!(
-            classify(b"nvproxy: handler is undefined for frontend ioctl 42 == 0x2a (argSize=16, cmd=0xc010462a)"),
-            Some(Message::Nvproxy {
-                kind: NvproxyProblem::Unsupported
-            })
-        );
-        assert_eq!(
-            classify(b"nvproxy: missing capability for allocation class 0xc7c0"),
-            Some(Message::Nvproxy {
-                kind: NvproxyProblem::MissingCapability
-            })
-        );
-        assert_eq!(
-            classify(b"NVIDIA driver version 999.1 is not officially supported"),
-            Some(Message::Nvproxy {
-                kind: NvproxyProblem::UnsupportedDriver
-            })
-        );
-    }
-
-    #[test]
-    fn signals_in_every_wording() {
-        assert_eq!(
-            classify(b"Signal 11, PID: 7, TID: 8, fault addr: 0x0: terminating thread group"),
-            Some(Message::Signal {
-                signal: 11,
-                pid: Some(7),
-                tid: Some(8)
-            })
-        );
-        assert_eq!(
-            classify(b"Signal 9: terminating thread group"),
-            Some(Message::Signal {
-                signal: 9,
-                pid: None,
-                tid: None
-            })
-        );
-        assert_eq!(
-            classify(
-                b"Uncaught signal: \"segmentation fault\" (11), PID: 7, TID: 8, fault addr: 0x10"
-            ),
-            Some(Message::Signal {
-                signal: 11,
-                pid: Some(7),
-                tid: Some(8)
-            })
-        );
-        assert_eq!(classify(b"Signal 9: ignored"), None);
-    }
-
-    #[test]
-    fn exits_in_every_wording() {
-        let app = |status| {
-            Some(Message::Exit {
-                status,
-                scope: ExitScope::Application,
-            })
-        };
-        assert_eq!(
-            classify(b"application exiting with exit status 3"),
-            app(ExitStatus::Code(3))
-        );
-        assert_eq!(
-            classify(b"application exiting with killed by signal 11 (core dumped)"),
-            app(ExitStatus::Signal {
-                signal: 11,
-                core: true
-            })
-        );
-        assert_eq!(
-            classify(b"application exiting with {Code:1 Signo:0}"),
-            app(ExitStatus::Code(1))
-        );
-        assert_eq!(
-            classify(b"application exiting with {Code:0 Signo:9}"),
-            app(ExitStatus::Signal {
-                signal: 9,
-                core: false
-            })
-        );
-        assert_eq!(
-            classify(b"Exiting with status: 256"),
-            Some(Message::Exit {
-                status: ExitStatus::Code(1),
-                scope: ExitScope::Command
-            })
-        );
-        assert_eq!(
-            classify(b"Exiting with status: 139"),
-            Some(Message::Exit {
-                status: ExitStatus::Signal {
-                    signal: 11,
-                    core: true
-                },
-                scope: ExitScope::Command
-            })
-        );
-    }
-
-    #[test]
-    fn headers_and_fatal_errors() {
-        assert_eq!(
-            classify(b"Args: [/usr/bin/runsc --root /run/runsc --debug=true --strace boot --bundle=/b --pidns=true 0123abcd]"),
-            Some(Message::Args {
-                command: Some(b"boot")
-            })
-        );
-        assert_eq!(
-            classify(b"Version release-20240101.0, go1.22.0, amd64, 8 CPUs, linux, PID 42, PPID 1, UID 0, GID 0"),
-            Some(Message::Version {
-                version: b"release-20240101.0",
-                goarch: Some(b"amd64")
-            })
-        );
-        assert_eq!(
-            classify(b"FATAL ERROR: running sandbox: boom"),
-            Some(Message::FatalError)
-        );
-        assert_eq!(classify(b"Some other message"), None);
-    }
-
-    #[test]
-    fn runtime_lines() {
-        assert_eq!(
-            runtime_line(b"panic: runtime error: index out of range [3] with length 3"),
-            Some(RuntimeLine::Panic)
-        );
-        assert_eq!(
-            runtime_line(b"fatal error: concurrent map writes"),
-            Some(RuntimeLine::Fatal)
-        );
-        assert_eq!(
-            runtime_line(b"goroutine 1 [running]:"),
-            Some(RuntimeLine::Stack)
-        );
-        assert_eq!(
-            runtime_line(b"gvisor.dev/gvisor/pkg/sentry/kernel.(*Task).run(0xc000, 0x1)"),
-            Some(RuntimeLine::Stack)
-        );
-        assert_eq!(
-            runtime_line(b"\tpkg/sentry/kernel/task_run.go:97 +0x1c"),
-            Some(RuntimeLine::Stack)
-        );
-        assert_eq!(
-            runtime_line(b"[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x0]"),
-            Some(RuntimeLine::Stack)
-        );
-        assert_eq!(runtime_line(b"hello world"), None);
-    }
-}
+mod tests;

@@ -52,6 +52,8 @@ pub struct StraceLine<'a> {
     pub args: &'a [u8],
     /// For exit lines: how the call ended; `None` when the result was cut off.
     pub outcome: Option<Outcome>,
+    /// For a failure: how runsc described the errno (`no such file or directory`).
+    pub errno_text: &'a [u8],
     /// The line ended before its argument list or result did.
     pub truncated: bool,
 }
@@ -65,7 +67,7 @@ pub fn parse(rest: &[u8]) -> Option<StraceLine<'_>> {
             continue;
         }
         let after = &rest[i + 2..];
-        let Some((name, name_len)) = syscall_name(after) else {
+        let Some((name, name_len)) = syscall_name_at(after) else {
             continue;
         };
         let phase = if rest[i] == b'E' {
@@ -87,16 +89,18 @@ pub fn parse(rest: &[u8]) -> Option<StraceLine<'_>> {
                     name,
                     args,
                     outcome: None,
+                    errno_text: b"",
                     truncated,
                 }
             }
             Phase::Exit => match split_result(body) {
-                Some((args, outcome)) => StraceLine {
+                Some((args, outcome, errno_text)) => StraceLine {
                     comm,
                     phase,
                     name,
                     args,
                     outcome: Some(outcome),
+                    errno_text,
                     truncated: false,
                 },
                 None => StraceLine {
@@ -105,6 +109,7 @@ pub fn parse(rest: &[u8]) -> Option<StraceLine<'_>> {
                     name,
                     args: body.strip_suffix(b")").unwrap_or(body),
                     outcome: None,
+                    errno_text: b"",
                     truncated: true,
                 },
             },
@@ -113,8 +118,9 @@ pub fn parse(rest: &[u8]) -> Option<StraceLine<'_>> {
     None
 }
 
-/// Reads `name(` at the start of `s`; returns the name and the offset of `(`.
-fn syscall_name(s: &[u8]) -> Option<(SyscallName<'_>, usize)> {
+/// Reads `name(` at the start of `s` (`name` also `sys_N` or `UNKNOWN[N/0xN]`);
+/// returns the name and the offset of `(`.
+pub fn syscall_name_at(s: &[u8]) -> Option<(SyscallName<'_>, usize)> {
     if let Some(rest) = s.strip_prefix(b"UNKNOWN[") {
         let close = memchr::memchr(b']', rest)?;
         let inside = &rest[..close];
@@ -145,20 +151,20 @@ fn syscall_name(s: &[u8]) -> Option<(SyscallName<'_>, usize)> {
 }
 
 /// Splits `args) = result` at the last `) = `, which must be followed by a well-formed
-/// result (the result itself never contains one).
-fn split_result(body: &[u8]) -> Option<(&[u8], Outcome)> {
+/// result (the result itself never contains one); also returns the errno's text.
+fn split_result(body: &[u8]) -> Option<(&[u8], Outcome, &[u8])> {
     // The result is a few dozen bytes at the end: scanning back for `=` finds it at
     // once, where building a substring searcher per line would cost more.
     let at = memchr::memrchr_iter(b'=', body)
         .find(|&i| i >= 2 && body[i - 2..i] == *b") " && body.get(i + 1) == Some(&b' '))?
         - 2;
-    let outcome = parse_result(&body[at + 4..])?;
-    Some((&body[..at], outcome))
+    let (outcome, errno_text) = parse_result(&body[at + 4..])?;
+    Some((&body[..at], outcome, errno_text))
 }
 
 /// `3 (0x3) (1µs)`, `-1 errno=2 (…) (…)`, `0 (0x0) errno=2 (…) (…)`, `0x3 (1µs)`,
 /// `0x0 errno=2 (…) (…)`.
-fn parse_result(s: &[u8]) -> Option<Outcome> {
+fn parse_result(s: &[u8]) -> Option<(Outcome, &[u8])> {
     let token_len = memchr::memchr(b' ', s).unwrap_or(s.len());
     let token = &s[..token_len];
     let value = if let Some(h) = token.strip_prefix(b"0x") {
@@ -174,11 +180,16 @@ fn parse_result(s: &[u8]) -> Option<Outcome> {
         let digits = &rest[at + 1..];
         let n = digits.iter().take_while(|b| b.is_ascii_digit()).count();
         let errno = u16::try_from(decimal(&digits[..n])?).ok()?;
-        return Some(Outcome::Failed(errno));
+        // ` (no such file or directory) (3µs)`
+        let text = digits[n..]
+            .strip_prefix(b" (")
+            .and_then(|t| memchr::memchr(b')', t).map(|end| &t[..end]))
+            .unwrap_or(b"");
+        return Some((Outcome::Failed(errno), text));
     }
     // A success ends with the elapsed time in parentheses.
     if rest.is_empty() || rest.last() == Some(&b')') {
-        Some(Outcome::Returned(value))
+        Some((Outcome::Returned(value), b""))
     } else {
         None
     }

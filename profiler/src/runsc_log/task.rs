@@ -23,6 +23,9 @@ pub fn parse_prefix(message: &[u8]) -> Option<(TaskIds, &[u8])> {
     if message.first() != Some(&b'[') {
         return None;
     }
+    if let Some(fast) = parse_common(message) {
+        return Some(fast);
+    }
     let close = memchr::memchr(b']', message)?;
     let inside = &message[1..close];
     let rest = message.get(close + 1..)?;
@@ -55,6 +58,48 @@ pub fn parse_prefix(message: &[u8]) -> Option<(TaskIds, &[u8])> {
         }
     };
     Some((ids, rest))
+}
+
+/// The common case, without searching: `[ pid: tid] ` with both numbers written
+/// `% 4d` (one to four digits, space-padded) or wider with no padding.
+fn parse_common(message: &[u8]) -> Option<(TaskIds, &[u8])> {
+    let (pid, at) = padded_number(message, 1)?;
+    if message.get(at) != Some(&b':') {
+        return None;
+    }
+    let (tid, at) = padded_number(message, at + 1)?;
+    if message.get(at) != Some(&b']') {
+        return None;
+    }
+    let rest = &message[at + 1..];
+    Some((
+        TaskIds {
+            pid: Some(pid),
+            tid,
+            namespaced: None,
+        },
+        rest.strip_prefix(b" ").unwrap_or(rest),
+    ))
+}
+
+/// Spaces then 1–10 digits from `at`; the number and the index after it.
+fn padded_number(s: &[u8], mut at: usize) -> Option<(u32, usize)> {
+    while s.get(at) == Some(&b' ') {
+        at += 1;
+    }
+    let start = at;
+    let mut n: u64 = 0;
+    while let Some(&b) = s.get(at).filter(|b| b.is_ascii_digit()) {
+        n = n * 10 + u64::from(b - b'0');
+        at += 1;
+        if at - start > 10 {
+            return None;
+        }
+    }
+    if at == start {
+        return None;
+    }
+    Some((u32::try_from(n).ok()?, at))
 }
 
 /// ` 12` or ` 12(   3)`: a root id, optionally followed by the namespaced id.

@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 
 use syscall_db::{Arch, Database, ErrnoCounts, FieldValues};
 
-use super::facts::{CallStat, LogFacts, SyscallId};
+use super::facts::{CallStat, LogFacts};
+use super::names::{errno_name, resolve};
 use crate::profile::{
     Abi, ArgSignature, BinaryFormat, CaptureStamp, Executable, FirstUse, LostCounts,
     SyscallProfile, SyscallStat, Target,
@@ -28,21 +29,6 @@ pub struct LogProfile {
     /// Syscalls left out because the database has no number for them in the arch,
     /// with their call counts.
     pub left_out: Vec<(String, u64)>,
-}
-
-/// The errno name of `errno`, or `errno_N` if the database has none.
-pub fn errno_name(db: &Database, errno: u16) -> String {
-    db.errno_name(u32::from(errno))
-        .map_or_else(|| format!("errno_{errno}"), str::to_owned)
-}
-
-/// The syscall's name and number in `arch`, if the database knows it.
-pub fn resolve(db: &Database, arch: Arch, syscall: &SyscallId) -> Option<(String, u32)> {
-    let row = match syscall {
-        SyscallId::Named(name) => db.syscall_by_name(arch, name)?,
-        SyscallId::Number(n) => db.syscall_by_number(arch, *n)?,
-    };
-    Some((row.name.clone(), row.number))
 }
 
 /// Builds the profile. `files` are the log files as given.

@@ -13,6 +13,7 @@ use anyhow::{anyhow, bail, Context as _};
 use syscall_db::files::{GvisorEntry, GvisorFallback};
 use syscall_db::GvisorStatus;
 
+use super::go::{matching, selector, split_args, string};
 use super::lexer::{tokenize, Spanned, Token};
 
 /// One `kernel.SyscallTable` variable.
@@ -64,24 +65,6 @@ fn table_start(tokens: &[Spanned], i: usize) -> Option<(String, usize)> {
         && ident(6, "SyscallTable")
         && punct(7, '{'))
     .then(|| (var.clone(), i + 7))
-}
-
-/// Index of the bracket closing the one at `open`.
-fn matching(tokens: &[Spanned], open: usize) -> anyhow::Result<usize> {
-    let mut depth = 0usize;
-    for (k, t) in tokens.iter().enumerate().skip(open) {
-        match t.token {
-            Token::Punct('{' | '(' | '[') => depth += 1,
-            Token::Punct('}' | ')' | ']') => {
-                depth -= 1;
-                if depth == 0 {
-                    return Ok(k);
-                }
-            }
-            _ => {}
-        }
-    }
-    bail!("line {}: bracket never closed", tokens[open].line)
 }
 
 /// The composite literal of one table, braces included.
@@ -193,6 +176,8 @@ fn entry(number: u32, ctor: &str, args: &[&[Spanned]]) -> anyhow::Result<GvisorE
         event: false,
         capability: None,
         issues: Vec::new(),
+        first: None,
+        last: None,
     };
     match ctor {
         "Supported" => arity(2)?,
@@ -248,54 +233,6 @@ fn parse_missing(body: &[Spanned]) -> anyhow::Result<GvisorFallback> {
         }),
         [] => bail!("`Missing` returns no `linuxerr.E*`"),
         many => bail!("`Missing` may return several errnos {many:?}: teach the importer"),
-    }
-}
-
-fn split_args(tokens: &[Spanned]) -> Vec<&[Spanned]> {
-    let mut args = Vec::new();
-    let mut depth = 0usize;
-    let mut start = 0;
-    for (k, t) in tokens.iter().enumerate() {
-        match t.token {
-            Token::Punct('{' | '(' | '[') => depth += 1,
-            Token::Punct('}' | ')' | ']') => depth = depth.saturating_sub(1),
-            Token::Punct(',') if depth == 0 => {
-                args.push(&tokens[start..k]);
-                start = k + 1;
-            }
-            _ => {}
-        }
-    }
-    if start < tokens.len() {
-        args.push(&tokens[start..]);
-    }
-    args
-}
-
-fn string(arg: &[Spanned]) -> anyhow::Result<String> {
-    match arg {
-        [Spanned {
-            token: Token::Str(s),
-            ..
-        }] => Ok(s.clone()),
-        _ => bail!("expected a string literal"),
-    }
-}
-
-/// `pkg.NAME` → `NAME`.
-fn selector(arg: &[Spanned]) -> anyhow::Result<String> {
-    match arg {
-        [Spanned {
-            token: Token::Ident(_),
-            ..
-        }, Spanned {
-            token: Token::Punct('.'),
-            ..
-        }, Spanned {
-            token: Token::Ident(name),
-            ..
-        }] => Ok(name.clone()),
-        _ => bail!("expected `package.NAME`"),
     }
 }
 
