@@ -111,6 +111,13 @@ pub struct SyscallSpec {
     pub flags: u32,
     /// Number of leading used entries of `fields`.
     pub n_fields: u32,
+    /// 1 + the argument index of the first [`FieldKind::UserPath`] field, 0 if there is
+    /// none. A call whose path matches no prefix records no signature, so the return
+    /// program tests this one path itself and enters argument capture only when it
+    /// matches or cannot be read.
+    pub path_gate: u32,
+    /// Explicit padding, always 0.
+    pub _pad: u32,
     /// Fields captured at return; field `i` lands in value or string slot `i`/`offset`.
     pub fields: [FieldSpec; MAX_FIELDS],
 }

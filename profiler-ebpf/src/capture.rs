@@ -78,6 +78,26 @@ pub fn enter(ctx: &RawTracePointContext, call: Call) {
     // Only reached if the slot is empty, which the loader rules out before attaching.
 }
 
+/// Whether a call of `spec` can record a signature, decided in the return program from
+/// the first path field alone (`SyscallSpec::path_gate`): most paths a workload uses
+/// are outside the prefixes, and for those the tail call and the signature set-up are
+/// saved. A path that cannot be read here goes on to capture, which decides.
+#[inline(always)]
+pub fn may_record(regs: *const u8, spec: &SyscallSpec) -> bool {
+    let gate = spec.path_gate;
+    if gate == 0 {
+        return true;
+    }
+    let Some(arg) = read_arg(regs, gate - 1) else {
+        return true;
+    };
+    // SAFETY: see `read_field`.
+    match unsafe { bpf_probe_read_user(arg as *const [u8; PATH_PREFIX_LEN]) } {
+        Ok(head) => under_prefix(&head),
+        Err(_) => true,
+    }
+}
+
 /// `syscalls_capture`: records the signature of the call `CALL` holds.
 pub fn run(ctx: &RawTracePointContext) {
     let Some(call) = CALL.get(0) else {

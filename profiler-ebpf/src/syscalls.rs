@@ -230,7 +230,7 @@ pub fn on_exit(ctx: &RawTracePointContext) {
     // A successful exec has replaced the registers and the memory the arguments
     // pointed to; `sched_process_exec` recorded what was executed.
     if let Some(spec) = spec {
-        if !call.compat && !exec_success && spec.n_fields > 0 {
+        if !call.compat && !exec_success && spec.n_fields > 0 && capture::may_record(regs, spec) {
             capture::enter(
                 ctx,
                 capture::Call {
