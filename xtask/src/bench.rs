@@ -60,6 +60,7 @@ pub struct Options {
 /// Runs the benchmark and prints its Markdown section on stdout (progress on stderr).
 pub fn run(opts: Options) -> anyhow::Result<()> {
     host::check_privileges_and_cpus()?;
+    host::restore_default_signal_dispositions()?;
     let programs = host::programs(opts.no_build)?;
     let machine = Machine::describe()?;
     let scratch = host::scratch_dir()?;

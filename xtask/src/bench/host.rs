@@ -59,6 +59,37 @@ pub fn check_privileges_and_cpus() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Gives every signal the benchmark inherited as ignored its default disposition back,
+/// so that every configuration's workload starts the way sandprof starts its command
+/// (with default dispositions). A shell running the benchmark in the background
+/// ignores SIGINT and SIGQUIT; under strace the workload inherited that, and the C
+/// library's `posix_spawn` in `sandprof-workload time` then made one `rt_sigaction`
+/// call fewer than under sandprof, which failed the exact-count check on a difference
+/// no tracer made. SIGPIPE is left alone: Rust ignores it in its own processes and
+/// resets it in every child it starts.
+pub fn restore_default_signal_dispositions() -> anyhow::Result<()> {
+    for signal in 1..libc::SIGRTMIN() {
+        if [libc::SIGKILL, libc::SIGSTOP, libc::SIGPIPE].contains(&signal) {
+            continue;
+        }
+        // SAFETY: sigaction is plain data; all-zero is a valid value.
+        let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+        // SAFETY: a query (no new action); the kernel writes only `old`.
+        if unsafe { libc::sigaction(signal, std::ptr::null(), &mut old) } != 0 {
+            continue; // a number the kernel does not know
+        }
+        if old.sa_sigaction == libc::SIG_IGN {
+            // SAFETY: SIG_DFL is a valid disposition for every catchable signal.
+            if unsafe { libc::signal(signal, libc::SIG_DFL) } == libc::SIG_ERR {
+                return Err(std::io::Error::last_os_error()).with_context(|| {
+                    format!("failed to restore the default action of signal {signal}")
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A scratch directory on a tmpfs of its own, unmounted and removed when dropped.
 ///
 /// On tmpfs, writing the tar archive and reading the tree cost memory bandwidth only,
