@@ -140,8 +140,9 @@ impl Probe {
         // everywhere.
         let version = object::kernel_version(&Host::current().kernel).unwrap_or((0, 0));
         let object = object::for_kernel(PROBE_OBJECT, version)?;
-        // No BTF for the loader: the probe has no CO-RE relocations, and parsing the
-        // kernel's BTF again would cost tens of milliseconds.
+        // No BTF for the loader: the probe has no CO-RE relocations to apply. (aya 0.14's
+        // `EbpfLoader::new` reads and parses the kernel's BTF all the same, about a tenth
+        // of start-up; its constructor offers no way around that.)
         let mut ebpf = EbpfLoader::new()
             .btf(None)
             .override_global(names::PROBE_CONFIG, config, true)
