@@ -24,6 +24,13 @@ pub const LOST_SIGNATURES: &str = "LOST_SIGNATURES";
 pub const COUNT_CACHE: &str = "COUNT_CACHE";
 /// Slots of [`COUNT_CACHE`] per CPU (a power of two).
 pub const COUNT_CACHE_SLOTS: u32 = 32;
+
+/// The [`COUNT_CACHE`] slot of calls of syscall `nr` returning `errno` (a multiplicative
+/// hash; the executable is left out, one process rarely has two).
+#[inline(always)]
+pub const fn count_cache_slot(nr: u32, errno: u32) -> u32 {
+    (nr ^ (errno << 10)).wrapping_mul(0x9e37_79b1) >> (32 - COUNT_CACHE_SLOTS.trailing_zeros())
+}
 /// `Array<u64>`: words userspace and the probe share, indexed by `CONTROL_*`.
 pub const CONTROL: &str = "CONTROL";
 /// [`CONTROL`] word: bumped by the probe whenever it changes `TASKS`, so per-CPU copies

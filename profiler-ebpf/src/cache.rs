@@ -23,7 +23,10 @@ use aya_ebpf::bindings::BPF_NOEXIST;
 use profiler_common::{
     event::LostCause,
     key::{CountKey, TaskState},
-    maps::{CONTROL_CACHE_ENABLED, CONTROL_GENERATION, CONTROL_USER_GENERATION, COUNT_CACHE_SLOTS},
+    maps::{
+        count_cache_slot, CONTROL_CACHE_ENABLED, CONTROL_GENERATION, CONTROL_USER_GENERATION,
+        COUNT_CACHE_SLOTS,
+    },
 };
 
 use crate::{
@@ -97,8 +100,7 @@ pub fn task(pid_tgid: u64) -> Option<TaskState> {
 #[inline(always)]
 pub fn count(exe: u64, nr: u32, errno: u32) {
     let key = CountKey { exe, nr, errno };
-    let index =
-        (nr ^ (errno << 10)).wrapping_mul(0x9e37_79b1) >> (32 - COUNT_CACHE_SLOTS.trailing_zeros());
+    let index = count_cache_slot(nr, errno);
     let Some(slot) = COUNT_CACHE.get_ptr_mut(index & (COUNT_CACHE_SLOTS - 1)) else {
         crate::maps::count_call(exe, nr, errno);
         return;
