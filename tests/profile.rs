@@ -201,6 +201,39 @@ fn counts_are_exact() {
     assert_eq!(p.lost.total(), 0);
 }
 
+/// Two keys in one slot of the probe's per-CPU count cache evict each other's pending
+/// count on every call; each eviction must land in `COUNTS`, and what is pending at the
+/// end must be added by userspace.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn calls_sharing_a_count_cache_slot_are_counted_exactly() {
+    // x86-64 getppid (110) and access (21), both succeeding.
+    assert_eq!(
+        profiler_common::maps::count_cache_slot(110, 0),
+        profiler_common::maps::count_cache_slot(21, 0),
+        "the workload no longer makes two keys share a slot"
+    );
+    if !privileged("calls_sharing_a_count_cache_slot_are_counted_exactly") {
+        return;
+    }
+    let _serial = serial();
+    let workload = workload_bin();
+    let (run, p) = traced(&[], &[workload.to_str().unwrap(), "alternate", "54321"]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(calls(&p, "/sandprof-workload", "getppid"), 54_321);
+    // The dynamic loader's access("/etc/ld.so.preload") fails with ENOENT: another key.
+    assert_eq!(
+        row_errors(&p, "/sandprof-workload", "access"),
+        expected_errors(2)
+    );
+    assert_eq!(calls(&p, "/sandprof-workload", "access"), 54_321 + 1);
+    assert_eq!(p.lost.total(), 0);
+}
+
 #[test]
 fn exit_status_passes_through() {
     if !privileged("exit_status_passes_through") {
@@ -354,9 +387,8 @@ fn without_privileges_says_which_are_missing() {
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
         "sandprof: error: tracing needs root, or CAP_BPF and CAP_PERFMON (to load and attach \
-         the probe) and CAP_DAC_READ_SEARCH (to read tracefs, which only root may read); this \
-         process lacks CAP_BPF, CAP_PERFMON and CAP_DAC_READ_SEARCH (CapEff 0x0); run it as \
-         root, e.g. `sudo sandprof profile …`\n"
+         the probe); this process lacks CAP_BPF and CAP_PERFMON (CapEff 0x0); run it as root, \
+         e.g. `sudo sandprof profile …`\n"
     );
 }
 

@@ -176,17 +176,27 @@ pub fn probe_programs_of(pid: u32) -> BTreeSet<u32> {
     held
 }
 
-/// Fails if any of the programs `ids` is still loaded.
+/// Fails if any of the programs `ids` is still loaded a few seconds after sandprof
+/// exited. The kernel frees a detached raw-tracepoint program after an RCU grace
+/// period, not at once: a program can be listed for some milliseconds after its last
+/// descriptor closed.
 pub fn assert_unloaded(ids: &BTreeSet<u32>) {
-    let loaded = loaded_programs();
-    let left: Vec<_> = ids
-        .iter()
-        .filter_map(|id| loaded.get_key_value(id))
-        .collect();
-    assert!(
-        left.is_empty(),
-        "still loaded after sandprof exited: {left:?}"
-    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let loaded = loaded_programs();
+        let left: Vec<_> = ids
+            .iter()
+            .filter_map(|id| loaded.get_key_value(id))
+            .collect();
+        if left.is_empty() {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still loaded 5 s after sandprof exited: {left:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }
 
 static SERIAL: Mutex<()> = Mutex::new(());

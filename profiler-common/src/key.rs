@@ -10,27 +10,50 @@ pub const NR_COMPAT_BIT: u32 = 1 << 31;
 /// Executable id of tasks adopted mid-capture before they were seen executing anything.
 pub const EXE_UNKNOWN: u64 = 0;
 
-/// Executable ids are the 64-bit FNV-1a hash of the path as exec reported it, computed
-/// by the probe. Userspace, which sees every exec, maps them back to paths; with 64 bits
-/// a collision among the executables of one capture is not a practical concern.
+/// Executable ids are a 64-bit FNV-1a hash of the path as exec reported it, computed by
+/// the probe over the 32 little-endian words of the NUL-padded 256-byte buffer it reads
+/// the path into (words, not bytes: a fixed loop without a branch per byte is cheap for
+/// the kernel's verifier). Userspace, which sees every exec, maps them back to paths;
+/// with 64 bits a collision among the executables of one capture is not a practical
+/// concern.
 pub const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 /// See [`FNV_OFFSET`].
 pub const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
-/// The executable id of `path` (bytes up to the first NUL), as the probe computes it.
-pub fn exe_id(path: &[u8]) -> u64 {
+/// Words of a NUL-padded path buffer: the probe's string buffers are 8-aligned in map
+/// memory and are hashed and folded as words (on the little-endian machines sandprof
+/// runs on).
+pub type PathWords = [u64; STR_LEN / 8];
+
+/// The executable id of a path held NUL-padded in a buffer, as the probe computes it.
+#[inline(always)]
+pub fn exe_id_of(words: &PathWords) -> u64 {
     let mut hash = FNV_OFFSET;
-    for &b in path {
-        if b == 0 {
-            break;
-        }
-        hash = (hash ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+    let mut k = 0;
+    while k < STR_LEN / 8 {
+        hash = (hash ^ words[k]).wrapping_mul(FNV_PRIME);
+        k += 1;
     }
     if hash == EXE_UNKNOWN {
         1
     } else {
         hash
     }
+}
+
+/// The executable id of `path` (bytes up to the first NUL, at most `STR_LEN - 1` of
+/// them, as the probe reads it).
+pub fn exe_id(path: &[u8]) -> u64 {
+    let len = path
+        .iter()
+        .position(|&b| b == 0)
+        .unwrap_or(path.len())
+        .min(STR_LEN - 1);
+    let mut words: PathWords = [0; STR_LEN / 8];
+    for (i, &b) in path[..len].iter().enumerate() {
+        words[i / 8] |= u64::from(b) << ((i % 8) * 8);
+    }
+    exe_id_of(&words)
 }
 
 /// What the probe keeps per traced thread.
@@ -62,6 +85,18 @@ pub struct CountKey {
     pub nr: u32,
     /// errno returned, 0 for success.
     pub errno: u32,
+}
+
+/// One slot of the per-CPU count cache (`COUNT_CACHE`): calls of `key` counted on this
+/// CPU and not yet added to `COUNTS`. Userspace adds what is left in the slots when it
+/// drains the maps.
+#[repr(C)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct CountSlot {
+    /// What is counted.
+    pub key: CountKey,
+    /// Calls not yet in `COUNTS`.
+    pub count: u64,
 }
 
 /// A field value could not be read from user memory; the value slot holds 0.
@@ -115,6 +150,8 @@ mod pod {
     unsafe impl aya::Pod for super::TaskState {}
     // SAFETY: as above.
     unsafe impl aya::Pod for super::CountKey {}
+    // SAFETY: as above.
+    unsafe impl aya::Pod for super::CountSlot {}
     // SAFETY: as above.
     unsafe impl aya::Pod for super::IntSigKey {}
     // SAFETY: as above.

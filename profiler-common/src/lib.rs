@@ -10,6 +10,7 @@
 #![no_std]
 
 pub mod event;
+pub mod fold;
 pub mod key;
 pub mod maps;
 pub mod spec;

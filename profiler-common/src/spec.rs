@@ -111,6 +111,13 @@ pub struct SyscallSpec {
     pub flags: u32,
     /// Number of leading used entries of `fields`.
     pub n_fields: u32,
+    /// 1 + the argument index of the first [`FieldKind::UserPath`] field, 0 if there is
+    /// none. A call whose path matches no prefix records no signature, so the return
+    /// program tests this one path itself and enters argument capture only when it
+    /// matches or cannot be read.
+    pub path_gate: u32,
+    /// Explicit padding, always 0.
+    pub _pad: u32,
     /// Fields captured at return; field `i` lands in value or string slot `i`/`offset`.
     pub fields: [FieldSpec; MAX_FIELDS],
 }
@@ -148,16 +155,11 @@ pub struct ProbeConfig {
     /// Byte offsets in `struct pt_regs` of syscall arguments 0 to 5, as they stand when
     /// the syscall returns.
     pub arg_offsets: [u32; 6],
-    /// Tracepoint field offsets, read from tracefs: `task_newtask.pid`.
-    pub newtask_pid: u32,
-    /// `task_newtask.clone_flags`.
-    pub newtask_clone_flags: u32,
-    /// `sched_process_exec.filename` (a `__data_loc`).
-    pub exec_filename: u32,
-    /// `sched_process_exec.old_pid`.
-    pub exec_old_pid: u32,
-    /// `sched_process_exit.group_dead`.
-    pub exit_group_dead: u32,
+    /// Offsets of the kernel struct fields the task programs read, from the kernel's
+    /// BTF: `task_struct.pid`.
+    pub task_pid: u32,
+    /// `linux_binprm.filename` (a `const char *`).
+    pub binprm_filename: u32,
     /// `CLONE_THREAD` of this kernel's ABI.
     pub clone_thread: u64,
     /// Non-zero: trace tasks whose cgroup at `cgroup_level` has this id, and adopt them

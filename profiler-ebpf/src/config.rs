@@ -1,5 +1,5 @@
 //! `PROBE_CONFIG`, the read-only global userspace fills before load: `pt_regs` layout,
-//! tracepoint field offsets, the cgroup filter and path prefixes. It lives in `.rodata`,
+//! kernel struct offsets, the cgroup filter and path prefixes. It lives in `.rodata`,
 //! which the loader freezes, so the verifier sees its values as constants and prunes
 //! branches that cannot be taken (e.g. the cgroup filter in pid mode).
 
@@ -15,11 +15,8 @@ pub(crate) static PROBE_CONFIG: Global<ProbeConfig> = Global::new(ProbeConfig {
     compat_mask: 0,
     compat_value: 1,
     arg_offsets: [0; 6],
-    newtask_pid: 0,
-    newtask_clone_flags: 0,
-    exec_filename: 0,
-    exec_old_pid: 0,
-    exit_group_dead: 0,
+    task_pid: 0,
+    binprm_filename: 0,
     clone_thread: 0,
     cgroup_id: 0,
     cgroup_level: 0,

@@ -1,12 +1,13 @@
-//! sandprof's kernel side. Five programs:
+//! sandprof's kernel side. Six programs:
 //! - `syscalls_sys_enter` / `syscalls_sys_exit` (raw tracepoints): count every syscall of
-//!   a traced task per (executable, number, errno) and record the first sighting of each
-//!   distinct argument signature the capture spec asks for;
-//! - `task_newtask`, `sched_process_exec`, `sched_process_exit` (tracepoints): follow the
-//!   traced task tree and the executables it runs.
+//!   a traced task per (executable, number, errno); `syscalls_capture`, entered from
+//!   `syscalls_sys_exit` by tail call, records the first sighting of each distinct
+//!   argument signature the capture spec asks for;
+//! - `task_newtask`, `sched_process_exec`, `sched_process_exit` (raw tracepoints):
+//!   follow the traced task tree and the executables it runs.
 //!
 //! The programs are generic: which syscalls get which treatment, which arguments are
-//! read and how, the `pt_regs` layout and the tracepoint field offsets all come from
+//! read and how, the `pt_regs` layout and the kernel struct offsets all come from
 //! userspace (the `SYSCALL_SPECS` map and the `PROBE_CONFIG` global).
 #![no_std]
 #![no_main]
@@ -18,16 +19,14 @@
 )]
 #![feature(core_intrinsics)]
 
+mod cache;
 mod capture;
 mod config;
 mod maps;
 mod syscalls;
 mod tasks;
 
-use aya_ebpf::{
-    macros::{raw_tracepoint, tracepoint},
-    programs::{RawTracePointContext, TracePointContext},
-};
+use aya_ebpf::{macros::raw_tracepoint, programs::RawTracePointContext};
 
 /// Every program returns 0: tracepoint return values are ignored by the kernel, and
 /// failures are counted in `LOST` where they lose data.
@@ -45,20 +44,27 @@ pub fn syscalls_sys_exit(ctx: RawTracePointContext) -> u32 {
     DONE
 }
 
-#[tracepoint(category = "task", name = "task_newtask")]
-pub fn task_newtask(ctx: TracePointContext) -> u32 {
+/// Argument capture, entered by tail call from `syscalls_sys_exit`; never attached.
+#[raw_tracepoint(tracepoint = "sys_exit")]
+pub fn syscalls_capture(ctx: RawTracePointContext) -> u32 {
+    capture::run(&ctx);
+    DONE
+}
+
+#[raw_tracepoint(tracepoint = "task_newtask")]
+pub fn task_newtask(ctx: RawTracePointContext) -> u32 {
     tasks::on_newtask(&ctx);
     DONE
 }
 
-#[tracepoint(category = "sched", name = "sched_process_exec")]
-pub fn sched_process_exec(ctx: TracePointContext) -> u32 {
+#[raw_tracepoint(tracepoint = "sched_process_exec")]
+pub fn sched_process_exec(ctx: RawTracePointContext) -> u32 {
     tasks::on_exec(&ctx);
     DONE
 }
 
-#[tracepoint(category = "sched", name = "sched_process_exit")]
-pub fn sched_process_exit(ctx: TracePointContext) -> u32 {
+#[raw_tracepoint(tracepoint = "sched_process_exit")]
+pub fn sched_process_exit(ctx: RawTracePointContext) -> u32 {
     tasks::on_exit(&ctx);
     DONE
 }

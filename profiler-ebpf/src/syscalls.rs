@@ -21,7 +21,7 @@ use profiler_common::{
 };
 
 use crate::{
-    capture,
+    cache, capture,
     config::{config, in_target_cgroup},
     maps::{count_call, lost, EVENTS, SYSCALL_SPECS, TASKS},
 };
@@ -115,6 +115,7 @@ pub fn adopt(pid_tgid: u64, exe: u64) -> Option<TaskState> {
         }
         return Some(task);
     }
+    cache::tasks_changed();
     emit_process(EventKind::Adopt, tgid, 0, exe);
     Some(task)
 }
@@ -181,7 +182,7 @@ fn call_nr(call: &CallId) -> u32 {
 
 pub fn on_exit(ctx: &RawTracePointContext) {
     let pid_tgid = bpf_get_current_pid_tgid();
-    let Some(task) = current_task(pid_tgid) else {
+    let Some(task) = cache::task(pid_tgid) else {
         return;
     };
     let regs: *const u8 = ctx.arg(0);
@@ -194,6 +195,7 @@ pub fn on_exit(ctx: &RawTracePointContext) {
         if let Some(state) = TASKS.get_ptr_mut(pid_tgid as u32) {
             // SAFETY: a successful lookup returns a pointer to the live value.
             unsafe { (*state).flags &= !TASK_EXEC_PENDING };
+            cache::tasks_changed();
         }
     }
     if call.nr >= u64::from(NR_COMPAT_BIT) {
@@ -224,12 +226,20 @@ pub fn on_exit(ctx: &RawTracePointContext) {
     } else {
         0
     };
-    count_call(exe, call_nr(&call), errno);
+    cache::count(exe, call_nr(&call), errno);
     // A successful exec has replaced the registers and the memory the arguments
     // pointed to; `sched_process_exec` recorded what was executed.
     if let Some(spec) = spec {
-        if !call.compat && !exec_success && spec.n_fields > 0 {
-            capture::record(regs, spec, call.nr as u32, errno, pid_tgid, exe);
+        if !call.compat && !exec_success && spec.n_fields > 0 && capture::may_record(regs, spec) {
+            capture::enter(
+                ctx,
+                capture::Call {
+                    pid_tgid,
+                    exe,
+                    nr: call.nr as u32,
+                    errno,
+                },
+            );
         }
     }
 }

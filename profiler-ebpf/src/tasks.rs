@@ -1,31 +1,41 @@
 //! Following the traced tree: new tasks inherit their parent's state, an exec sets the
-//! executable id (the FNV-1a hash of the path), exits drop the task. Field offsets of the tracepoint records come from
-//! tracefs via `PROBE_CONFIG` (they differ between kernels: `sched_process_fork` moved its
-//! comm fields to `__data_loc` strings, for instance).
+//! executable id (a hash of the path), exits drop the task.
 //!
-//! Why `task:task_newtask` rather than `sched:sched_process_fork`: it carries
-//! `clone_flags`, so a thread is told apart from a process, and it fires after the point
-//! of no return of `copy_process`, so no task is registered for a fork that fails:
+//! The three programs are raw tracepoints: they get the tracepoint's arguments, not a
+//! formatted record, and the offsets of the two kernel struct fields they read
+//! (`task_struct.pid`, `linux_binprm.filename`) come from the kernel's BTF via
+//! `PROBE_CONFIG`. Raw tracepoints detach without waiting: closing the perf events of
+//! classic tracepoints waited for an RCU grace period each, 60 to 80 ms apiece.
+//! https://github.com/torvalds/linux/blob/v6.18/include/trace/events/task.h
+//! https://github.com/torvalds/linux/blob/v6.18/include/trace/events/sched.h
+//!
+//! Why `task_newtask` rather than `sched_process_fork`: it carries `clone_flags`, so a
+//! thread is told apart from a process, and it fires after the point of no return of
+//! `copy_process`, so no task is registered for a fork that fails:
 //! https://github.com/torvalds/linux/blob/v6.18/kernel/fork.c
 
 use aya_ebpf::{
-    helpers::{bpf_get_current_pid_tgid, bpf_ktime_get_ns, bpf_probe_read_kernel_str_bytes},
-    programs::TracePointContext,
-    EbpfContext as _,
+    helpers::{
+        bpf_get_current_pid_tgid, bpf_ktime_get_ns, bpf_probe_read_kernel,
+        bpf_probe_read_kernel_str_bytes,
+    },
+    programs::RawTracePointContext,
 };
 use profiler_common::{
     event::{EventKind, ExecEvent, LostCause},
-    key::{TaskState, EXE_UNKNOWN, FNV_OFFSET, FNV_PRIME, TASK_EXEC_PENDING},
+    key::{exe_id_of, PathWords, TaskState, EXE_UNKNOWN, TASK_EXEC_PENDING},
     spec::STR_LEN,
 };
 
 use crate::{
+    cache,
     config::{config, in_target_cgroup},
     maps::{lost, EVENTS, SCRATCH, TASKS},
     syscalls::{adopt, emit_process},
 };
 
-pub fn on_newtask(ctx: &TracePointContext) {
+/// `task_newtask(struct task_struct *task, u64 clone_flags)`.
+pub fn on_newtask(ctx: &RawTracePointContext) {
     let pid_tgid = bpf_get_current_pid_tgid();
     let parent = match TASKS.get_ptr(pid_tgid as u32) {
         // SAFETY: a successful lookup returns a pointer to the live value.
@@ -36,12 +46,13 @@ pub fn on_newtask(ctx: &TracePointContext) {
         },
         None => return,
     };
-    // SAFETY: offsets come from this kernel's tracepoint format; `read_at` uses a
-    // checked probe read.
-    let (Ok(child), Ok(clone_flags)) = (
-        unsafe { ctx.read_at::<i32>(config!(newtask_pid) as usize) },
-        unsafe { ctx.read_at::<u64>(config!(newtask_clone_flags) as usize) },
-    ) else {
+    let task: *const u8 = ctx.arg(0);
+    let clone_flags: u64 = ctx.arg(1);
+    // SAFETY: `task` is the new task; the offset is this kernel's, from its BTF; the
+    // helper validates the address and fails instead of faulting.
+    let Ok(child) = (unsafe {
+        bpf_probe_read_kernel(task.wrapping_add(config!(task_pid) as usize).cast::<i32>())
+    }) else {
         return;
     };
     let is_thread = clone_flags & config!(clone_thread) != 0;
@@ -56,17 +67,17 @@ pub fn on_newtask(ctx: &TracePointContext) {
         lost(LostCause::TasksFull);
         return;
     }
+    cache::tasks_changed();
     if !is_thread {
         emit_process(EventKind::Fork, child, parent.tgid, parent.exe);
     }
 }
 
-pub fn on_exec(ctx: &TracePointContext) {
+/// `sched_process_exec(struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)`.
+pub fn on_exec(ctx: &RawTracePointContext) {
     let pid_tgid = bpf_get_current_pid_tgid();
     let tid = pid_tgid as u32;
-    // SAFETY: offset from this kernel's tracepoint format, checked probe read.
-    let old_tid =
-        unsafe { ctx.read_at::<i32>(config!(exec_old_pid) as usize) }.unwrap_or(tid as i32) as u32;
+    let old_tid = ctx.arg::<i32>(1) as u32;
     // A non-leader thread that execs takes over the leader's pid: its state moves.
     let (previous, adopted) = match TASKS.get_ptr(old_tid) {
         // SAFETY: a successful lookup returns a pointer to the live value.
@@ -91,8 +102,9 @@ pub fn on_exec(ctx: &TracePointContext) {
     // SAFETY: the per-CPU scratch slot belongs to this program run on this CPU; its
     // first string slot holds the filename.
     let filename = unsafe { &mut (*scratch).strs[0] };
-    let exe = if read_filename(ctx, filename) {
-        hash_path(filename)
+    let exe = if read_filename(ctx.arg(2), filename) {
+        // SAFETY: the string slots of the scratch key are 8-aligned and 256 bytes long.
+        exe_id_of(unsafe { &*core::ptr::from_ref(filename).cast::<PathWords>() })
     } else {
         lost(LostCause::ExecNameUnreadable);
         EXE_UNKNOWN
@@ -103,7 +115,9 @@ pub fn on_exec(ctx: &TracePointContext) {
         tgid: (pid_tgid >> 32) as u32,
         flags: TASK_EXEC_PENDING,
     };
-    if TASKS.insert(tid, state, 0).is_err() {
+    let inserted = TASKS.insert(tid, state, 0);
+    cache::tasks_changed();
+    if inserted.is_err() {
         lost(LostCause::TasksFull);
         return;
     }
@@ -131,42 +145,25 @@ pub fn on_exec(ctx: &TracePointContext) {
     entry.submit(0);
 }
 
-/// Reads the exec record's `__data_loc char[] filename` into `buf`, NUL padded.
+/// Reads `bprm->filename` into `buf`, NUL padded.
 #[inline(always)]
-fn read_filename(ctx: &TracePointContext, buf: &mut [u8; STR_LEN]) -> bool {
+fn read_filename(bprm: *const u8, buf: &mut [u8; STR_LEN]) -> bool {
     *buf = [0; STR_LEN];
-    // SAFETY: offset from this kernel's tracepoint format, checked probe read.
-    let Ok(loc) = (unsafe { ctx.read_at::<u32>(config!(exec_filename) as usize) }) else {
-        return false;
-    };
-    // A `__data_loc` holds the string's offset in the record (low 16 bits) and its
-    // length (high 16 bits).
-    let src = (ctx.as_ptr() as *const u8).wrapping_add((loc & 0xffff) as usize);
-    // SAFETY: `src` points into the tracepoint record; the helper bounds the read.
-    unsafe { bpf_probe_read_kernel_str_bytes(src, buf) }.is_ok()
-}
-
-/// `profiler_common::key::exe_id`, in the probe.
-#[inline(always)]
-fn hash_path(path: &[u8; STR_LEN]) -> u64 {
-    let mut hash = FNV_OFFSET;
-    let mut i = 0;
-    while i < STR_LEN {
-        let b = path[i];
-        if b == 0 {
-            break;
-        }
-        hash = (hash ^ u64::from(b)).wrapping_mul(FNV_PRIME);
-        i += 1;
-    }
-    if hash == EXE_UNKNOWN {
-        1
-    } else {
-        hash
+    // SAFETY: `bprm` is the exec's `struct linux_binprm *`; the offset is this kernel's,
+    // from its BTF; the helpers validate the addresses and fail instead of faulting.
+    unsafe {
+        let Ok(filename) = bpf_probe_read_kernel(
+            bprm.wrapping_add(config!(binprm_filename) as usize)
+                .cast::<*const u8>(),
+        ) else {
+            return false;
+        };
+        bpf_probe_read_kernel_str_bytes(filename, buf).is_ok()
     }
 }
 
-pub fn on_exit(ctx: &TracePointContext) {
+/// `sched_process_exit(struct task_struct *p, bool group_dead)`.
+pub fn on_exit(ctx: &RawTracePointContext) {
     let tid = bpf_get_current_pid_tgid() as u32;
     let Some(task) = TASKS.get_ptr(tid) else {
         return;
@@ -174,8 +171,9 @@ pub fn on_exit(ctx: &TracePointContext) {
     // SAFETY: a successful lookup returns a pointer to the live value.
     let task = unsafe { *task };
     let _ = TASKS.remove(tid);
-    // SAFETY: offset from this kernel's tracepoint format, checked probe read.
-    let group_dead = unsafe { ctx.read_at::<u8>(config!(exit_group_dead) as usize) }.unwrap_or(0);
+    cache::tasks_changed();
+    // A `bool` argument: only its low byte is defined.
+    let group_dead = ctx.arg::<u64>(1) & 0xff;
     if group_dead != 0 {
         emit_process(EventKind::Exit, task.tgid, 0, task.exe);
     }

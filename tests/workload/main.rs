@@ -365,6 +365,17 @@ fn main() {
                 }
             }
         }
+        Some("alternate") => {
+            // getppid and access("/") in turn: two keys the probe's count cache puts in
+            // one slot on x86-64, so every call evicts the other's pending count.
+            for _ in 0..number(2).unwrap_or(1000) {
+                // SAFETY: plain syscalls; a static C string.
+                unsafe {
+                    libc::syscall(libc::SYS_getppid);
+                    libc::access(c"/".as_ptr(), libc::F_OK);
+                }
+            }
+        }
         Some("chain") => exit(chain(number(2).unwrap_or(3) as u32)),
         Some("i386") => {
             let path = std::env::temp_dir().join(format!("sandprof-i386-{}", std::process::id()));
@@ -397,8 +408,8 @@ fn main() {
         }
         _ => {
             eprintln!(
-                "usage: sandprof-workload all | getppid N | open-read-close N | chain DEPTH | i386 \
-                 | stat-paths N | time CMD [ARGS]..."
+                "usage: sandprof-workload all | getppid N | open-read-close N | alternate N \
+                 | chain DEPTH | i386 | stat-paths N | time CMD [ARGS]..."
             );
             exit(2);
         }

@@ -2,8 +2,9 @@
 //! an open/read/close loop, a fork/exec-heavy shell loop, `tar` of a file tree) run
 //! untraced, under a no-op eBPF floor on the same raw tracepoints, under bpftrace's
 //! no-op tracepoints, under `sandprof profile` and under `strace -f -c`, interleaved in
-//! one run. It checks that sandprof's counts are exact, measures tracer RSS, and prints
-//! the results as a Markdown section of ratios for BENCHMARKS.md.
+//! one run; `sandprof profile -- true` measures sandprof's own start-up and shutdown.
+//! It checks that sandprof's counts are exact, measures tracer RSS, and prints the
+//! results as a Markdown section of ratios for BENCHMARKS.md.
 
 mod counts;
 mod host;
@@ -17,7 +18,7 @@ use self::counts::SyscallCounts;
 use self::host::Machine;
 use self::report::Results;
 use self::runner::{Config, Runner};
-use self::workloads::{Sizes, Workload};
+use self::workloads::{Kind, Sizes, Workload};
 
 /// Options of `cargo xtask bench`.
 #[derive(Debug, clap::Args)]
@@ -43,6 +44,14 @@ pub struct Options {
     /// Files in the tree `tar` archives (at most 20,000).
     #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..=20_000))]
     pub tar_files: u32,
+    /// Runs of `sandprof profile -- true` for the start-up measurement, spread over the
+    /// repetitions; the median is reported.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub startup_runs: u32,
+    /// Measure only these workloads (repeatable); all four by default. Start-up is
+    /// always measured.
+    #[arg(long = "workload", value_enum, value_name = "WORKLOAD")]
+    pub workloads: Vec<Kind>,
     /// Use the release binaries already built instead of building them first.
     #[arg(long)]
     pub no_build: bool,
@@ -51,6 +60,7 @@ pub struct Options {
 /// Runs the benchmark and prints its Markdown section on stdout (progress on stderr).
 pub fn run(opts: Options) -> anyhow::Result<()> {
     host::check_privileges_and_cpus()?;
+    host::restore_default_signal_dispositions()?;
     let programs = host::programs(opts.no_build)?;
     let machine = Machine::describe()?;
     let scratch = host::scratch_dir()?;
@@ -63,7 +73,10 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
         tar_files: opts.tar_files,
     };
     eprintln!("bench: creating the workloads' files");
-    let workloads = workloads::prepare(scratch.path(), &programs, sizes)?;
+    let mut workloads = workloads::prepare(scratch.path(), &programs, sizes)?;
+    if !opts.workloads.is_empty() {
+        workloads.retain(|w| opts.workloads.contains(&w.kind));
+    }
     let runner = Runner::new(&programs, scratch.path());
 
     // One untraced run of each workload warms the page cache and the binaries, and one
@@ -104,7 +117,18 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
                 results.push(index, config, sample);
             }
         }
-        results.startup.push(runner.sandprof_startup()?);
+        // Start-up runs spread evenly over the repetitions.
+        let due =
+            (u64::from(opts.startup_runs) * u64::from(rep + 1)).div_ceil(u64::from(opts.reps));
+        while (results.startup.len() as u64) < due {
+            results.startup.push(runner.sandprof_startup()?);
+        }
+        eprintln!(
+            "bench: {}/{} start-up so far: {:?}",
+            rep + 1,
+            opts.reps,
+            results.startup
+        );
     }
 
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -8,23 +8,23 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::{bail, Context as _};
-use aya::maps::{Array, MapData};
-use aya::programs::{RawTracePoint, TracePoint};
+use aya::maps::{Array, MapData, ProgramArray};
+use aya::programs::RawTracePoint;
 use aya::{Ebpf, EbpfLoader};
 use profiler_common::maps as names;
 use profiler_common::spec::{ProbeConfig, SyscallSpec};
 use syscall_db::Arch;
 
 use super::arch::{regs_layout, CLONE_THREAD};
+use super::btf::KernelBtf;
+use super::object;
 use super::spec::{path_prefixes, CapturePlan};
-use super::tracefs::{self, read_format, tracefs_root};
+use super::to_profile::Host;
 
 /// The probe object, built by `build.rs` from `profiler-ebpf`.
 pub const PROBE_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/profiler"));
 
 /// Effective capability bits sandprof looks at (see capability(7)).
-const CAP_DAC_OVERRIDE: u32 = 1;
-const CAP_DAC_READ_SEARCH: u32 = 2;
 const CAP_SYS_ADMIN: u32 = 21;
 const CAP_PERFMON: u32 = 38;
 const CAP_BPF: u32 = 39;
@@ -56,7 +56,7 @@ pub fn preflight(proc_root: &Path, sys_root: &Path) -> anyhow::Result<()> {
         .find_map(|l| l.strip_prefix("CapEff:"))
         .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
         .context("/proc/self/status has no readable CapEff line")?;
-    check_capabilities(cap_eff, tracefs::readable())?;
+    check_capabilities(cap_eff)?;
     if !sys_root.join("kernel/btf/vmlinux").exists() {
         bail!(
             "this kernel exposes no BTF ({} is missing); sandprof needs a kernel built with \
@@ -68,11 +68,10 @@ pub fn preflight(proc_root: &Path, sys_root: &Path) -> anyhow::Result<()> {
 }
 
 /// What tracing needs, as measured on Linux 6.18 (`setpriv --reuid=65534
-/// --ambient-caps=…`): `bpf()` map creation, program load and raw-tracepoint attach
-/// need `CAP_BPF` and `CAP_PERFMON` (or `CAP_SYS_ADMIN`), and reading tracefs, mounted
-/// root-only, needs uid 0 or `CAP_DAC_READ_SEARCH` (or `CAP_DAC_OVERRIDE`).
-/// `tracefs_readable` says whether this process can read it as things are.
-fn check_capabilities(cap_eff: u64, tracefs_readable: bool) -> anyhow::Result<()> {
+/// --ambient-caps=…`): map creation, program load and raw-tracepoint attach need
+/// `CAP_BPF` and `CAP_PERFMON`, or `CAP_SYS_ADMIN`. (The kernel's BTF, which gives the
+/// struct offsets, is readable by everyone.)
+fn check_capabilities(cap_eff: u64) -> anyhow::Result<()> {
     let has = |cap: u32| cap_eff & (1u64 << cap) != 0;
     let mut missing = Vec::new();
     if !(has(CAP_BPF) || has(CAP_SYS_ADMIN)) {
@@ -81,38 +80,35 @@ fn check_capabilities(cap_eff: u64, tracefs_readable: bool) -> anyhow::Result<()
     if !(has(CAP_PERFMON) || has(CAP_SYS_ADMIN)) {
         missing.push("CAP_PERFMON");
     }
-    if !(tracefs_readable || has(CAP_DAC_READ_SEARCH) || has(CAP_DAC_OVERRIDE)) {
-        missing.push("CAP_DAC_READ_SEARCH");
-    }
     if missing.is_empty() {
         return Ok(());
     }
-    let lacks = match missing.as_slice() {
-        [one] => (*one).to_owned(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-        [] => unreachable!("checked non-empty above"),
-    };
     bail!(
-        "tracing needs root, or CAP_BPF and CAP_PERFMON (to load and attach the probe) and \
-         CAP_DAC_READ_SEARCH (to read tracefs, which only root may read); this process lacks \
-         {lacks} (CapEff {cap_eff:#x}); run it as root, e.g. `sudo sandprof profile …`"
+        "tracing needs root, or CAP_BPF and CAP_PERFMON (to load and attach the probe); this \
+         process lacks {} (CapEff {cap_eff:#x}); run it as root, e.g. `sudo sandprof \
+         profile …`",
+        missing.join(" and ")
     )
 }
 
-/// Builds the probe config for `arch` from tracefs and the filter.
+/// Builds the probe config for `arch`, with the kernel's struct offsets from its BTF,
+/// and the filter.
 pub fn probe_config(arch: Arch, cgroup: Option<CgroupFilter>) -> anyhow::Result<ProbeConfig> {
     let layout = regs_layout(arch)
         .with_context(|| format!("tracing `{arch}` processes is not supported"))?;
-    let root = tracefs_root()?;
-    let newtask = read_format(&root, "task", "task_newtask")?;
-    let exec = read_format(&root, "sched", "sched_process_exec")?;
-    let exit = read_format(&root, "sched", "sched_process_exit")?;
+    let btf = KernelBtf::running()?;
+    for (_, tracepoint, args) in TASK_PROGRAMS {
+        let found = btf.tracepoint_args(tracepoint)?;
+        if found < args {
+            bail!(
+                "this kernel's `{tracepoint}` tracepoint passes {found} arguments, sandprof \
+                 needs {args} (`sched_process_exit` gained `group_dead` in recent kernels)"
+            );
+        }
+    }
     let mut config = ProbeConfig {
-        newtask_pid: newtask.field("pid", &[4])?.offset,
-        newtask_clone_flags: newtask.field("clone_flags", &[8])?.offset,
-        exec_filename: exec.field("filename", &[4])?.offset,
-        exec_old_pid: exec.field("old_pid", &[4])?.offset,
-        exit_group_dead: exit.field("group_dead", &[1])?.offset,
+        task_pid: btf.member_offset("task_struct", "pid")?,
+        binprm_filename: btf.member_offset("linux_binprm", "filename")?,
         clone_thread: CLONE_THREAD,
         tracer_tgid: std::process::id(),
         path_prefixes: path_prefixes(),
@@ -140,23 +136,32 @@ impl Probe {
                  rebuild it after `cargo xtask setup`"
             );
         }
+        // An unknown release is treated as an old kernel: preallocated maps are safe
+        // everywhere.
+        let version = object::kernel_version(&Host::current().kernel).unwrap_or((0, 0));
+        let object = object::for_kernel(PROBE_OBJECT, version)?;
+        // No BTF for the loader: the probe has no CO-RE relocations to apply. (aya 0.14's
+        // `EbpfLoader::new` reads and parses the kernel's BTF all the same, about a tenth
+        // of start-up; its constructor offers no way around that.)
         let mut ebpf = EbpfLoader::new()
+            .btf(None)
             .override_global(names::PROBE_CONFIG, config, true)
             .map_max_entries(names::INT_SIGS, max_signatures)
             .map_max_entries(names::STR_SIGS, max_signatures)
-            .load(PROBE_OBJECT)
+            .load(&object)
             .map_err(explain_bpf_error)
             .context("failed to load the eBPF object")?;
         write_specs(&mut ebpf, &plan.specs)?;
         // Task tracking first, so no fork of a traced task is missed once syscalls count.
-        for (program, category, tracepoint) in TASK_PROGRAMS {
-            let prog: &mut TracePoint = program_mut(&mut ebpf, program)?;
+        for (program, tracepoint, _) in TASK_PROGRAMS {
+            let prog: &mut RawTracePoint = program_mut(&mut ebpf, program)?;
             prog.load()
                 .with_context(|| format!("the kernel rejected program `{program}`"))?;
-            prog.attach(category, tracepoint).with_context(|| {
-                format!("failed to attach `{program}` to tracepoint {category}:{tracepoint}")
+            prog.attach(tracepoint).with_context(|| {
+                format!("failed to attach `{program}` to raw tracepoint {tracepoint}")
             })?;
         }
+        install_capture_program(&mut ebpf)?;
         for (program, tracepoint) in SYSCALL_PROGRAMS {
             let prog: &mut RawTracePoint = program_mut(&mut ebpf, program)?;
             prog.load()
@@ -179,7 +184,7 @@ impl Probe {
                 .with_context(|| format!("failed to detach `{program}`"))?;
         }
         for (program, _, _) in TASK_PROGRAMS {
-            program_mut::<TracePoint>(&mut self.ebpf, program)?
+            program_mut::<RawTracePoint>(&mut self.ebpf, program)?
                 .unload()
                 .with_context(|| format!("failed to detach `{program}`"))?;
         }
@@ -187,11 +192,11 @@ impl Probe {
     }
 }
 
-/// Task programs and their tracepoints (category, name).
-const TASK_PROGRAMS: [(&str, &str, &str); 3] = [
-    ("task_newtask", "task", "task_newtask"),
-    ("sched_process_exec", "sched", "sched_process_exec"),
-    ("sched_process_exit", "sched", "sched_process_exit"),
+/// Task programs, their raw tracepoints and the arguments they read.
+const TASK_PROGRAMS: [(&str, &str, usize); 3] = [
+    ("task_newtask", "task_newtask", 2),
+    ("sched_process_exec", "sched_process_exec", 3),
+    ("sched_process_exit", "sched_process_exit", 2),
 ];
 
 /// Syscall programs and their raw tracepoints, the return side first.
@@ -210,6 +215,28 @@ where
     program
         .try_into()
         .with_context(|| format!("program `{name}` has an unexpected type"))
+}
+
+/// Loads `syscalls_capture` and puts it where `syscalls_sys_exit` tail-calls it.
+fn install_capture_program(ebpf: &mut Ebpf) -> anyhow::Result<()> {
+    let name = names::CAPTURE_PROGRAM_NAME;
+    let program: &mut RawTracePoint = program_mut(ebpf, name)?;
+    program
+        .load()
+        .with_context(|| format!("the kernel rejected program `{name}`"))?;
+    let fd = program
+        .fd()
+        .with_context(|| format!("program `{name}` has no descriptor"))?
+        .try_clone()
+        .with_context(|| format!("failed to duplicate the descriptor of `{name}`"))?;
+    let map = ebpf
+        .map_mut(names::PROGRAMS)
+        .with_context(|| format!("the eBPF object has no map `{}`", names::PROGRAMS))?;
+    let mut programs: ProgramArray<&mut MapData> = ProgramArray::try_from(map)?;
+    programs
+        .set(names::CAPTURE_PROGRAM, &fd, 0)
+        .with_context(|| format!("failed to install `{name}` for tail calls"))?;
+    Ok(())
 }
 
 fn write_specs(ebpf: &mut Ebpf, specs: &[SyscallSpec]) -> anyhow::Result<()> {
@@ -268,41 +295,29 @@ mod tests {
     }
 
     #[test]
-    fn root_or_bpf_perfmon_and_tracefs_access_pass() {
-        assert!(check_capabilities(0x1ff_ffff_ffff, false).is_ok());
-        // uid 0 with CAP_BPF and CAP_PERFMON only: tracefs is its own.
-        assert!(check_capabilities(caps(&[CAP_BPF, CAP_PERFMON]), true).is_ok());
-        assert!(
-            check_capabilities(caps(&[CAP_BPF, CAP_PERFMON, CAP_DAC_READ_SEARCH]), false).is_ok()
-        );
-        assert!(check_capabilities(caps(&[CAP_SYS_ADMIN, CAP_DAC_OVERRIDE]), false).is_ok());
+    fn root_or_bpf_and_perfmon_pass() {
+        assert!(check_capabilities(0x1ff_ffff_ffff).is_ok());
+        assert!(check_capabilities(caps(&[CAP_BPF, CAP_PERFMON])).is_ok());
+        assert!(check_capabilities(caps(&[CAP_SYS_ADMIN])).is_ok());
     }
 
     #[test]
     fn missing_capabilities_are_named() {
-        let err = |cap_eff, tracefs| {
-            check_capabilities(cap_eff, tracefs)
-                .unwrap_err()
-                .to_string()
-        };
+        let err = |cap_eff| check_capabilities(cap_eff).unwrap_err().to_string();
         assert_eq!(
-            err(0, false),
-            "tracing needs root, or CAP_BPF and CAP_PERFMON (to load and attach the probe) \
-             and CAP_DAC_READ_SEARCH (to read tracefs, which only root may read); this \
-             process lacks CAP_BPF, CAP_PERFMON and CAP_DAC_READ_SEARCH (CapEff 0x0); run it \
-             as root, e.g. `sudo sandprof profile …`"
+            err(0),
+            "tracing needs root, or CAP_BPF and CAP_PERFMON (to load and attach the probe); \
+             this process lacks CAP_BPF and CAP_PERFMON (CapEff 0x0); run it as root, e.g. \
+             `sudo sandprof profile …`"
         );
         // What the kernel refused when measured: CAP_BPF alone cannot load tracing
-        // programs, CAP_PERFMON alone cannot create maps, and without a DAC capability
-        // a non-root process cannot read tracefs.
-        assert!(err(caps(&[CAP_BPF, CAP_DAC_READ_SEARCH]), false)
-            .contains("this process lacks CAP_PERFMON (CapEff 0x8000000004)"));
-        assert!(err(caps(&[CAP_PERFMON, CAP_DAC_READ_SEARCH]), false)
-            .contains("this process lacks CAP_BPF (CapEff 0x4000000004)"));
-        assert!(err(caps(&[CAP_BPF, CAP_PERFMON]), false)
-            .contains("this process lacks CAP_DAC_READ_SEARCH (CapEff 0xc000000000)"));
-        assert!(err(caps(&[CAP_SYS_ADMIN]), false)
-            .contains("this process lacks CAP_DAC_READ_SEARCH (CapEff 0x200000)"));
+        // programs, CAP_PERFMON alone cannot create maps.
+        assert!(
+            err(caps(&[CAP_BPF])).contains("this process lacks CAP_PERFMON (CapEff 0x8000000000)")
+        );
+        assert!(
+            err(caps(&[CAP_PERFMON])).contains("this process lacks CAP_BPF (CapEff 0x4000000000)")
+        );
     }
 
     #[test]

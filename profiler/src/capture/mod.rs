@@ -5,9 +5,10 @@
 //! raw signature keys still in them. [`to_profile`] turns that into the profile file.
 //!
 //! - [`arch`]: `pt_regs` layouts handed to the probe;
-//! - [`tracefs`]: tracepoint record layouts read at start;
+//! - [`btf`]: kernel struct offsets and tracepoint arguments, from the kernel's BTF;
 //! - [`spec`]: the probe's spec table, derived from `syscall-db`;
-//! - [`loader`]: privilege and kernel checks, load, attach;
+//! - [`loader`]: privilege and kernel checks, load, attach; [`object`]: the probe object
+//!   adapted to the running kernel;
 //! - [`target`]: the command, PID tree, cgroup or container to follow;
 //! - [`session`]: the event loop and stopping; [`gathered`]: what it learns from records;
 //!   [`maps`]: registering tasks and draining counts; [`records`]: ring-buffer records;
@@ -16,15 +17,16 @@
 
 pub mod arch;
 pub mod binary;
+pub mod btf;
 pub mod gathered;
 pub mod loader;
 pub mod maps;
+pub mod object;
 pub mod records;
 pub mod session;
 pub mod spec;
 pub mod target;
 pub mod to_profile;
-pub mod tracefs;
 
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsString;
@@ -250,8 +252,8 @@ pub fn capture(
     };
 
     let ResolvedTarget { target, kind } = resolved;
-    // tracefs is read before the command is started, so that an error there starts
-    // nothing.
+    // The kernel's BTF is read before the command is started, so that an error there
+    // starts nothing.
     let filter = match &kind {
         Resolved::Cgroup(cgroup) => Some(CgroupFilter {
             id: cgroup.id,

@@ -23,7 +23,7 @@ use tokio::signal::unix::{signal, Signal, SignalKind};
 
 use super::gathered::Gathered;
 use super::loader::Probe;
-use super::maps::{drain, live_processes};
+use super::maps::{drain, enable_caches, live_processes};
 use super::target::{cgroup_populated, cgroup_tasks, pid_tree, CommandExitReceiver, GatedChild};
 use super::RawCapture;
 use crate::profile::ExitStatus;
@@ -149,6 +149,7 @@ impl Session {
         let started = SystemTime::now();
         let mut gathered = Gathered::default();
         let seeded = self.seed(&mut gathered)?;
+        enable_caches(&mut self.probe)?;
         let mut ring = self.watch_ring()?;
         if let Some(stop) = self.signals.pending().await {
             bail!(

@@ -59,6 +59,7 @@ impl CapturePlan {
                 .with_context(|| format!("capture spec of `{}`", capture.syscall))?;
             let slot = slot(syscall.number, false)?;
             specs[slot].n_fields = spec.n_fields;
+            specs[slot].path_gate = spec.path_gate;
             specs[slot].fields = spec.fields;
             fields.insert(syscall.number, planned);
         }
@@ -139,6 +140,9 @@ fn plan_capture(
             _pad: 0,
             mask: mask(db, arch, field)?,
         };
+        if kind == abi::FieldKind::UserPath && spec.path_gate == 0 {
+            spec.path_gate = field.arg + 1;
+        }
         planned.push(PlannedField {
             name: field.name.clone(),
             value_slot: i,
@@ -225,6 +229,20 @@ mod tests {
         assert_eq!(socket.fields[0].arg, 0);
         assert_eq!(socket.fields[1].arg, 1);
         assert_eq!(socket.fields[2].arg, 2);
+    }
+
+    #[test]
+    fn the_first_path_field_gates_capture() {
+        let plan = plan();
+        // x86-64 openat(dirfd, path, flags, mode), newfstatat(dirfd, path, buf, flags),
+        // socket (no path).
+        assert_eq!(plan.specs[257].path_gate, 2);
+        assert_eq!(plan.specs[262].path_gate, 2);
+        assert_eq!(plan.specs[41].path_gate, 0);
+        // Compat entries are never captured.
+        assert!(plan.specs[MAX_SYSCALL_NR as usize..]
+            .iter()
+            .all(|spec| spec.path_gate == 0));
     }
 
     #[test]

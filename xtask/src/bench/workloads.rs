@@ -20,15 +20,17 @@ pub enum Timing {
 }
 
 /// What a workload stands for in the targets.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Kind {
     /// The cheapest syscall in a loop: the per-call cost of tracing, nothing else.
+    #[value(name = "getppid")]
     SyscallLoop,
     /// A file-heavy loop.
     OpenReadClose,
     /// Process creation: fork, exec, exit, each a tracer event beyond the syscalls.
     ForkExec,
     /// A realistic command, whose wall time (start-up included) is what a user waits.
+    #[value(name = "tar")]
     Realistic,
 }
 
