@@ -33,3 +33,7 @@ mod r#try;
 // The calibration corpus: real Debian programs and services under runc and runsc,
 // observed and predicted verdicts asserted exactly.
 mod corpus;
+
+// sandprof bench: a --quick run under runc and runsc with the relations any sandbox
+// shows, its file feeding the RuntimeClass, and the errors a user meets.
+mod bench;

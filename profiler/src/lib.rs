@@ -17,10 +17,13 @@
 //! - [`verify`]: inside a pod, which runtime is really in use and where the isolation
 //!   boundary is;
 //! - [`sandbox`]: the workload run under runc and runsc side by side (`sandprof try`);
+//! - [`bench`]: the sandbox's cost measured on the node (`sandprof bench`), a file the
+//!   Kubernetes wiring and the cost figures read;
 //! - [`commands`]: the `sandprof` subcommands that wire the stages together.
 //!
 //! Data flows one way: capture → profile → analysis → report, with runsc logs entering
-//! the analysis as facts, as a profile does. `k8s` reads the analysis's reports;
+//! the analysis as facts, as a profile does. `bench` builds on `sandbox`'s runs and
+//! produces a measurement file; `k8s` reads it and the analysis's reports;
 //! `audit` builds on `k8s`'s manifest reading and the analysis's findings model;
 //! `recommend` on all three; `verify` only on `k8s`'s upstream sources. No stage
 //! imports from one that consumes it.
@@ -29,6 +32,7 @@
 pub mod analysis;
 pub mod atomic_file;
 pub mod audit;
+pub mod bench;
 pub mod capture;
 pub mod commands;
 pub mod k8s;

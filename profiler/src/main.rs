@@ -28,6 +28,11 @@ enum Command {
     RunscLog(commands::runsc_log::Options),
     /// Run the workload under runc and the real runsc side by side; observation decides.
     Try(commands::r#try::Options),
+    /// Measure runsc's overhead beside runc on this node: syscalls, I/O, start-up, memory.
+    Bench(commands::bench::Options),
+    /// The programs `sandprof bench` runs inside its containers.
+    #[command(hide = true, name = "bench-workload")]
+    BenchWorkload(commands::bench::WorkloadOptions),
     /// Query the compatibility database.
     Db(commands::db::Options),
     /// Choose gVisor, Kata or hardened runc for a threat model, nodes and workload.
@@ -49,6 +54,8 @@ fn main() -> ExitCode {
         Command::Diff(opts) => commands::diff::run(opts),
         Command::RunscLog(opts) => commands::runsc_log::run(opts),
         Command::Try(opts) => commands::r#try::run(opts),
+        Command::Bench(opts) => commands::bench::run(opts),
+        Command::BenchWorkload(opts) => commands::bench::run_workload(opts),
         Command::Db(opts) => commands::db::run(opts),
         Command::Recommend(opts) => commands::recommend::run(opts),
         Command::K8s(opts) => commands::k8s::run(opts),

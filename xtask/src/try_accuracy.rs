@@ -140,12 +140,14 @@ fn section(outcomes: &[Outcome], version: &str) -> String {
     let _ = writeln!(s, "|---|---|---|");
     let (p, r) = scores(&all);
     let _ = writeln!(s, "| all, at runsc {version} | {p} | {r} |");
-    let (p, r) = scores(&unexplained);
-    let _ = writeln!(
-        s,
-        "| without the {} explained differences | {p} | {r} |",
-        outcomes.len() - unexplained.len()
-    );
+    if unexplained.len() < outcomes.len() {
+        let (p, r) = scores(&unexplained);
+        let _ = writeln!(
+            s,
+            "| without the {} explained differences | {p} | {r} |",
+            outcomes.len() - unexplained.len()
+        );
+    }
     let _ = writeln!(
         s,
         "\n| Program | Predicted | Observed | Cause or calls failing only under runsc |"

@@ -95,7 +95,8 @@ struct NodeOptions {
 struct ClassOptions {
     #[command(flatten)]
     sandbox: SandboxArgs,
-    /// Measured pod overhead (JSON; see docs/kubernetes.md) instead of the defaults.
+    /// Measured pod overhead instead of the defaults: a `sandprof bench --out` file, or
+    /// the plain fields (JSON; see docs/kubernetes.md).
     #[arg(long, value_name = "FILE")]
     measurement: Option<PathBuf>,
 }

@@ -2,6 +2,7 @@
 //! `run`, which wires the stages together; the work itself lives in the stage modules.
 pub mod args;
 pub mod audit;
+pub mod bench;
 pub mod db;
 pub mod diff;
 pub mod k8s;

@@ -12,6 +12,7 @@ use syscall_db::Runtime;
 
 use super::output::Output;
 use crate::audit;
+use crate::bench::BenchResult;
 use crate::k8s::evidence::WorkloadEvidence;
 use crate::k8s::yaml;
 use crate::profile::io as profile_io;
@@ -44,6 +45,11 @@ pub struct Options {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+
+    /// A `sandprof bench --out` measurement: gVisor's cost rows (memory, start-up,
+    /// syscall, RuntimeClass overhead) come from it instead of published figures.
+    #[arg(long, value_name = "FILE")]
+    pub bench: Option<PathBuf>,
     #[command(flatten)]
     pub release: super::release::ReleaseArgs,
 }
@@ -83,7 +89,10 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
         nodes: opts.nodes,
         gpu: opts.gpu,
     };
-    let recommendation = recommend::recommend(&request, &facts);
+    let mut recommendation = recommend::recommend(&request, &facts);
+    if let Some(path) = &opts.bench {
+        recommend::use_measurement(&mut recommendation, &BenchResult::load(path)?);
+    }
     let mut out = Output::stdout();
     match opts.format {
         Format::Json => {

@@ -15,6 +15,8 @@ use syscall_db::Runtime;
 use super::args::runsc_flags;
 use super::output::Output;
 use crate::analysis::{self, AnalysisOptions, RunscFlags};
+use crate::bench::cost::{self, CostPrediction};
+use crate::bench::BenchResult;
 use crate::profile::{io as profile_io, SyscallProfile};
 use crate::report::{self, Format, Gate};
 
@@ -32,6 +34,11 @@ pub struct Options {
     /// Write the report to this file instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// A `sandprof bench --out` measurement: predict each profile's slowdown under
+    /// gVisor from its syscall mix and name the calls that dominate it.
+    #[arg(long, value_name = "FILE")]
+    pub bench: Option<PathBuf>,
 }
 
 /// How to judge and how to render: the options `sandprof report` shares with `sandprof
@@ -140,9 +147,51 @@ pub fn report_profiles(
 /// Runs the subcommand.
 pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
     let profiles = profile_io::read_many(&opts.profiles)?;
-    let mut out = Output::to(opts.output.as_deref(), &opts.profiles)?;
+    let bench = opts.bench.as_deref().map(BenchResult::load).transpose()?;
+    let mut inputs = opts.profiles.clone();
+    inputs.extend(opts.bench.clone());
+    let mut out = Output::to(opts.output.as_deref(), &inputs)?;
     let options = opts.args.options(out.color())?;
-    let code = report_profiles(&profiles, &options, &mut out)?;
+    let Some(bench) = bench else {
+        let code = report_profiles(&profiles, &options, &mut out)?;
+        out.finish()?;
+        return Ok(code);
+    };
+    let predictions: Vec<(String, CostPrediction)> = profiles
+        .iter()
+        .map(|(name, p)| (name.clone(), cost::predict(p, &bench)))
+        .collect();
+    let mut report = Vec::new();
+    let code = report_profiles(&profiles, &options, &mut report)?;
+    match options.format {
+        Format::Json => {
+            let mut value: serde_json::Value =
+                serde_json::from_slice(&report).context("cannot re-read the JSON report")?;
+            value["gvisor_cost"] = serde_json::to_value(
+                predictions
+                    .iter()
+                    .map(|(name, p)| serde_json::json!({"profile": name, "prediction": p}))
+                    .collect::<Vec<_>>(),
+            )?;
+            serde_json::to_writer_pretty(&mut out, &value)?;
+            writeln!(out)?;
+        }
+        Format::Table | Format::Markdown => {
+            out.write_all(&report)?;
+            let markdown = options.format == Format::Markdown;
+            writeln!(
+                out,
+                "\n{}Cost under gVisor (measured on the node, not published figures)\n",
+                if markdown { "### " } else { "" }
+            )?;
+            for (name, p) in &predictions {
+                writeln!(out, "{}{name}:", if markdown { "- " } else { "" })?;
+                for line in cost::lines(p) {
+                    writeln!(out, "  {line}")?;
+                }
+            }
+        }
+    }
     out.finish()?;
     Ok(code)
 }

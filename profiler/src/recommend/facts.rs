@@ -3,6 +3,9 @@
 //! copied as numbers with the file and revision they come from (the revisions in
 //! [`sources`]); sentences are ours.
 
+use crate::bench::suite::MetricId;
+use crate::bench::BenchResult;
+use crate::k8s::runtimeclass::Measurement;
 use crate::k8s::sandbox::{KataHypervisor, Sandbox};
 use crate::k8s::sources;
 
@@ -232,6 +235,58 @@ pub fn cost(choice: Choice, gpu: bool) -> Vec<CostItem> {
     }
 }
 
+/// gVisor's cost measured on the node by `sandprof bench`: the figures that replace
+/// the published ones.
+pub fn measured_gvisor_cost(bench: &BenchResult) -> Vec<CostItem> {
+    let source = format!(
+        "sandprof bench on {}, runsc {} (platform {}), {} repetitions",
+        bench.date,
+        bench.runsc.version,
+        bench.runsc.platform.as_deref().unwrap_or("default"),
+        bench.repetitions
+    );
+    let medians = |id: MetricId| {
+        bench
+            .metric(id)
+            .map_or((0.0, 0.0), |m| (m.runc.median, m.runsc.median))
+    };
+    let (runc_mem, runsc_mem) = medians(MetricId::PssIdle);
+    let (runc_start, runsc_start) = medians(MetricId::Startup);
+    let (runc_call, runsc_call) = medians(MetricId::Syscall);
+    let overhead = Measurement::from_bench(bench);
+    let item = |what: &str, value: String| CostItem {
+        what: what.to_owned(),
+        value,
+        basis: CostBasis::Measured,
+        source: source.clone(),
+    };
+    vec![
+        item(
+            "memory per sandbox",
+            format!(
+                "+{:.1} MiB over runc for an idle container ({runsc_mem:.1} MiB against \
+                 {runc_mem:.1} MiB)",
+                runsc_mem - runc_mem
+            ),
+        ),
+        item(
+            "start-up",
+            format!("{runsc_start:.0} ms against runc's {runc_start:.0} ms, create to exit"),
+        ),
+        item(
+            "syscall",
+            format!("{runsc_call:.2} µs against {runc_call:.2} µs under runc (getppid)"),
+        ),
+        item(
+            "RuntimeClass overhead",
+            format!(
+                "{}m CPU, {}Mi memory (the measured footprint +25%)",
+                overhead.cpu_millicores, overhead.memory_mib
+            ),
+        ),
+    ]
+}
+
 /// What a node needs for the option.
 pub fn node_requirements(choice: Choice, nodes: Nodes, gpu: bool) -> Vec<String> {
     let mut out = Vec::new();
@@ -288,6 +343,42 @@ pub fn node_requirements(choice: Choice, nodes: Nodes, gpu: bool) -> Vec<String>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_measurement_replaces_the_published_gvisor_figures() {
+        let bench = crate::bench::result::fixture(&[
+            (MetricId::PssIdle, 7.5, 40.3),
+            (MetricId::Pss256Mib, 263.0, 293.1),
+            (MetricId::Startup, 60.0, 1860.0),
+            (MetricId::Syscall, 0.25, 46.0),
+        ]);
+        let cost = measured_gvisor_cost(&bench);
+        let values: Vec<(&str, &str)> = cost
+            .iter()
+            .map(|c| (c.what.as_str(), c.value.as_str()))
+            .collect();
+        assert_eq!(
+            values,
+            [
+                (
+                    "memory per sandbox",
+                    "+32.8 MiB over runc for an idle container (40.3 MiB against 7.5 MiB)"
+                ),
+                ("start-up", "1860 ms against runc's 60 ms, create to exit"),
+                ("syscall", "46.00 µs against 0.25 µs under runc (getppid)"),
+                (
+                    "RuntimeClass overhead",
+                    "1m CPU, 41Mi memory (the measured footprint +25%)"
+                ),
+            ]
+        );
+        assert!(cost.iter().all(|c| c.basis == CostBasis::Measured));
+        assert_eq!(
+            cost[0].source,
+            "sandprof bench on 2026-12-02T02:08:38Z, runsc 0.0~20221219.0 (platform ptrace), 1 \
+             repetitions"
+        );
+    }
 
     #[test]
     fn gvisor_memory_cost_is_computed_from_the_upstream_table() {

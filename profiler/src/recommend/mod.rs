@@ -22,7 +22,8 @@ pub mod workload;
 
 use self::decide::Question;
 use self::model::{
-    Assessment, Nodes, Recommendation, Threat, RECOMMENDATION_SCHEMA, RECOMMENDATION_SCHEMA_VERSION,
+    Assessment, Choice, Nodes, Recommendation, Threat, RECOMMENDATION_SCHEMA,
+    RECOMMENDATION_SCHEMA_VERSION,
 };
 use self::workload::WorkloadFacts;
 use crate::profile::ToolStamp;
@@ -36,6 +37,16 @@ pub struct Request {
     pub nodes: Nodes,
     /// `--gpu` was given.
     pub gpu: bool,
+}
+
+/// Replaces the published gVisor cost figures of `recommendation` with those `bench`
+/// measured on the node (each says so in its basis and source).
+pub fn use_measurement(recommendation: &mut Recommendation, bench: &crate::bench::BenchResult) {
+    for option in &mut recommendation.options {
+        if option.choice == Choice::Gvisor {
+            option.cost = facts::measured_gvisor_cost(bench);
+        }
+    }
 }
 
 /// Judges the options and decides.

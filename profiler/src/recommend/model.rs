@@ -160,6 +160,9 @@ pub enum CostBasis {
     Unmeasured,
     /// The reference everything else is compared with.
     Baseline,
+    /// Measured on the node by `sandprof bench` (the source names when, the runsc
+    /// release and the platform).
+    Measured,
 }
 
 /// One cost.

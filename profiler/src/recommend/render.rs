@@ -123,6 +123,7 @@ fn basis_name(b: CostBasis) -> &'static str {
         CostBasis::Estimate => "estimate",
         CostBasis::Unmeasured => "unmeasured",
         CostBasis::Baseline => "baseline",
+        CostBasis::Measured => "measured",
     }
 }
 

@@ -108,6 +108,8 @@ pub struct RunOutcome {
     pub stderr: Captured,
     /// From `start` to the exit being seen.
     pub wall: Duration,
+    /// How long `create` took (a traced run's excludes attaching the tracer).
+    pub create: Duration,
     /// Peak memory of the container's cgroup, when the kernel reports it.
     pub peak_memory: Option<u64>,
 }
@@ -261,6 +263,7 @@ pub struct RunSettings<'a> {
 pub struct PreparedRunc {
     id: String,
     pid: i32,
+    create: Duration,
     stdio: Stdio2,
     capture: oneshot::Receiver<anyhow::Result<(RawCapture, Target)>>,
     attached: oneshot::Receiver<bool>,
@@ -282,10 +285,12 @@ pub async fn runc_prepare(
     // it exits, and nothing else must be. runsc's sandbox and gofer processes outlive
     // their commands too, and runsc waits for them to vanish, which a parent that does
     // not reap them would prevent.
+    let creating = Instant::now();
     host::child_subreaper(true)?;
     let created = create(runtime, bundle, &id, Some(&log), workspace, signals).await;
     host::child_subreaper(false)?;
     let stdio = created?;
+    let create_time = creating.elapsed();
     let state = runtime.state(&id).await?;
     let pid = i32::try_from(state.pid)
         .ok()
@@ -314,6 +319,7 @@ pub async fn runc_prepare(
     Ok(PreparedRunc {
         id,
         pid,
+        create: create_time,
         stdio,
         capture,
         attached,
@@ -332,6 +338,7 @@ pub async fn runc_traced(
     let PreparedRunc {
         id,
         pid,
+        create: create_time,
         stdio,
         capture,
         attached,
@@ -376,6 +383,7 @@ pub async fn runc_traced(
             stdout,
             stderr,
             wall,
+            create: create_time,
             peak_memory,
         },
         capture,
@@ -435,6 +443,7 @@ pub async fn runsc(
     workspace.cgroup(cgroup);
     // Booting the sandbox is bounded too: a platform that hangs at boot (KVM under
     // nested virtualisation) hangs in `create`.
+    let creating = Instant::now();
     let stdio = tokio::time::timeout(
         settings.timeout,
         create(runtime, bundle, &id, None, workspace, signals),
@@ -448,6 +457,7 @@ pub async fn runsc(
     })
     .and_then(|created| created)
     .with_context(|| format!("runsc could not create the sandbox; {}", logs_are()))?;
+    let create_time = creating.elapsed();
     let started = Instant::now();
     signals
         .guard(async { Ok(runtime.start(&id).await?) })
@@ -487,6 +497,54 @@ pub async fn runsc(
         stdout,
         stderr,
         wall,
+        create: create_time,
+        peak_memory,
+    })
+}
+
+/// A runc run, untraced: `create` (sandprof the subreaper, so it waits for the
+/// container's init itself), loopback up when asked, `start`, run to exit or the
+/// timeout, `delete`.
+pub async fn runc(
+    runtime: &RuntimeCli,
+    bundle: &Path,
+    cgroup: &str,
+    settings: &RunSettings<'_>,
+    workspace: &mut Workspace,
+    signals: &mut Signals,
+) -> anyhow::Result<RunOutcome> {
+    let id = workspace.name("runc");
+    workspace.cgroup(cgroup);
+    let creating = Instant::now();
+    host::child_subreaper(true)?;
+    let created = create(runtime, bundle, &id, None, workspace, signals).await;
+    host::child_subreaper(false)?;
+    let stdio = created?;
+    let create_time = creating.elapsed();
+    let state = runtime.state(&id).await?;
+    let pid = i32::try_from(state.pid)
+        .ok()
+        .filter(|&p| p > 0)
+        .with_context(|| format!("runc reports no init process for {id} ({state:?})"))?;
+    if settings.loopback {
+        host::loopback_up(pid as u32)?;
+    }
+    let exited = on_thread(move || host::wait_pid(pid));
+    let started = Instant::now();
+    signals
+        .guard(async { Ok(runtime.start(&id).await?) })
+        .await?;
+    let ending = finish(runtime, &id, exited, settings.timeout, signals).await?;
+    let wall = started.elapsed();
+    let peak_memory = settings.hierarchies.peak_memory(cgroup);
+    workspace.delete_container(&id)?;
+    let (stdout, stderr) = stdio.finish()?;
+    Ok(RunOutcome {
+        ending,
+        stdout,
+        stderr,
+        wall,
+        create: create_time,
         peak_memory,
     })
 }

@@ -132,6 +132,18 @@ fn mount(
         .build()?)
 }
 
+/// A bind mount of host path `source` at `destination`, read-only or not, as a
+/// Kubernetes volume (hostPath) is given to a container.
+pub fn bind_mount(source: &Path, destination: &str, read_only: bool) -> Result<Mount, SpecError> {
+    let access = if read_only { "ro" } else { "rw" };
+    Ok(MountBuilder::default()
+        .destination(destination)
+        .typ("bind")
+        .source(source)
+        .options(vec!["rbind".to_owned(), access.to_owned()])
+        .build()?)
+}
+
 /// The mounts containerd's CRI plugin gives a container, plus a tmpfs /tmp.
 fn kubernetes_mounts() -> Result<Vec<Mount>, SpecError> {
     Ok(vec![

@@ -139,13 +139,24 @@ pub fn preflight(options: &TrialOptions) -> anyhow::Result<(PathBuf, PathBuf)> {
              as root, e.g. `sudo sandprof try -- CMD`"
         );
     }
+    check_runsc_flags(&options.runsc_flags)?;
+    find_runtimes()
+}
+
+/// runc and runsc on PATH, or what to install.
+pub fn find_runtimes() -> anyhow::Result<(PathBuf, PathBuf)> {
     let runc = find_program("runc")
         .context("runc is not installed: install it with `apt-get install runc`")?;
     let runsc = find_program("runsc").context(
         "runsc (gVisor) is not installed: install it with `apt-get install runsc` (Debian 12 \
          and later package it)",
     )?;
-    for flag in &options.runsc_flags {
+    Ok((runc, runsc))
+}
+
+/// Refuses runsc flags that sandprof sets itself.
+pub fn check_runsc_flags(flags: &[String]) -> anyhow::Result<()> {
+    for flag in flags {
         let name = flag.trim_start_matches('-').split('=').next().unwrap_or("");
         if matches!(
             name,
@@ -157,7 +168,7 @@ pub fn preflight(options: &TrialOptions) -> anyhow::Result<(PathBuf, PathBuf)> {
             );
         }
     }
-    Ok((runc, runsc))
+    Ok(())
 }
 
 /// Runs the trial with the runtimes [`preflight`] found; `runsc_version` is what that
@@ -302,26 +313,43 @@ fn runtimes(
             "json".into(),
         ],
     };
+    let mut log_prefix = log_dir.as_os_str().to_owned();
+    log_prefix.push("/");
+    let mut debug_log = OsString::from("--debug-log=");
+    debug_log.push(&log_prefix);
+    let mut runsc = runsc_cli(
+        runsc_binary,
+        workspace,
+        &options.platform,
+        &options.runsc_flags,
+    )?;
+    runsc.logging = vec!["--debug".into(), "--strace".into(), debug_log];
+    Ok((runc, runsc))
+}
+
+/// runsc with its state in `workspace`, on `platform`, with its own loopback-only
+/// network and the user's `flags`; no logging.
+pub fn runsc_cli(
+    binary: PathBuf,
+    workspace: &Workspace,
+    platform: &str,
+    flags: &[String],
+) -> anyhow::Result<RuntimeCli> {
     let mut global: Vec<OsString> = vec![
-        format!("--platform={}", options.platform).into(),
+        format!("--platform={platform}").into(),
         // runsc's own loopback-only network. `--network=sandbox` would copy the
         // interfaces of the container's network namespace, and this release mistakes
         // any namespace of a recent kernel for the root one and refuses to start.
         "--network=none".into(),
     ];
-    global.extend(options.runsc_flags.iter().map(OsString::from));
-    let mut log_prefix = log_dir.as_os_str().to_owned();
-    log_prefix.push("/");
-    let mut debug_log = OsString::from("--debug-log=");
-    debug_log.push(&log_prefix);
-    let runsc = RuntimeCli {
+    global.extend(flags.iter().map(OsString::from));
+    Ok(RuntimeCli {
         kind: Kind::Runsc,
-        binary: runsc_binary,
+        binary,
         root: workspace.subdir("state/runsc")?,
         global,
-        logging: vec!["--debug".into(), "--strace".into(), debug_log],
-    };
-    Ok((runc, runsc))
+        logging: Vec::new(),
+    })
 }
 
 /// The arch whose syscall table a trial's logs are read with: the host's.
@@ -424,7 +452,7 @@ fn write_cgroup(bundle: &Path, cgroup: &str) -> anyhow::Result<()> {
 
 /// runsc's KVM platform hangs at boot under nested virtualisation: run `true` in it
 /// with a short timeout first, and say so rather than hang.
-async fn probe_kvm(
+pub async fn probe_kvm(
     runsc: &RuntimeCli,
     bundle: &Path,
     workspace: &mut Workspace,

@@ -31,24 +31,29 @@ pub struct Workspace {
     cgroups: Vec<String>,
     /// A short random token naming this trial's containers and cgroups.
     token: String,
+    /// What the workspace is for (`try`, `bench`): in its directory's and its
+    /// containers' names.
+    purpose: &'static str,
 }
 
 impl Workspace {
     /// A new private directory (mode 0700, unpredictable name) under the system's
-    /// temporary directory.
+    /// temporary directory, for a trial.
     pub fn new() -> anyhow::Result<Workspace> {
+        Workspace::for_purpose("try")
+    }
+
+    /// A new private directory for `purpose` (`sandprof-<purpose>-<random>`).
+    pub fn for_purpose(purpose: &'static str) -> anyhow::Result<Workspace> {
+        let prefix = format!("sandprof-{purpose}-");
         let dir = tempfile::Builder::new()
-            .prefix("sandprof-try-")
+            .prefix(&prefix)
             .tempdir()
             .context("cannot create a private temporary directory")?;
         let token = dir
             .path()
             .file_name()
-            .map(|n| {
-                n.to_string_lossy()
-                    .trim_start_matches("sandprof-try-")
-                    .to_owned()
-            })
+            .map(|n| n.to_string_lossy().trim_start_matches(&prefix).to_owned())
             .unwrap_or_default()
             .to_ascii_lowercase();
         Ok(Workspace {
@@ -57,6 +62,7 @@ impl Workspace {
             containers: Vec::new(),
             cgroups: Vec::new(),
             token,
+            purpose,
         })
     }
 
@@ -67,9 +73,9 @@ impl Workspace {
             .map_or(Path::new("/nonexistent"), |d| d.path())
     }
 
-    /// A name unique to this trial: `sandprof-try-<token>-<what>`.
+    /// A name unique to this workspace: `sandprof-<purpose>-<token>-<what>`.
     pub fn name(&self, what: &str) -> String {
-        format!("sandprof-try-{}-{what}", self.token)
+        format!("sandprof-{}-{}-{what}", self.purpose, self.token)
     }
 
     /// Creates `relative` (and its parents) in the directory.
