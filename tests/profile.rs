@@ -466,8 +466,26 @@ fn profile_container(id: &str, select: impl FnOnce(&str) -> Vec<String>) -> Sysc
     runc(&["start", id]);
     let status = tracer.wait().expect("sandprof ends");
     runc(&["delete", "--force", id]);
+    remove_e2e_parent();
     assert!(status.success(), "{status:?}");
     read_profile(&out)
+}
+
+/// Removes the `sandprof-e2e` parent cgroup runc made in every hierarchy, once its
+/// container's own cgroup is gone (an empty directory only; the kernel refuses others).
+fn remove_e2e_parent() {
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    for line in mountinfo.lines() {
+        let Some((left, right)) = line.split_once(" - ") else {
+            continue;
+        };
+        if !(right.starts_with("cgroup ") || right.starts_with("cgroup2 ")) {
+            continue;
+        }
+        if let Some(mount) = left.split(' ').nth(4) {
+            let _ = std::fs::remove_dir(Path::new(mount).join("sandprof-e2e"));
+        }
+    }
 }
 
 fn assert_container_only(p: &SyscallProfile) {
