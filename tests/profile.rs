@@ -472,8 +472,9 @@ fn profile_container(id: &str, select: impl FnOnce(&str) -> Vec<String>) -> Sysc
 }
 
 /// Removes the `sandprof-e2e` parent cgroup runc made in every hierarchy, once its
-/// container's own cgroup is gone (an empty directory only; the kernel refuses others).
-fn remove_e2e_parent() {
+/// container's own cgroup is gone (an empty directory only; the kernel refuses others,
+/// so the last container test to finish removes it).
+pub fn remove_e2e_parent() {
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
     for line in mountinfo.lines() {
         let Some((left, right)) = line.split_once(" - ") else {

@@ -15,7 +15,7 @@ use std::time::Duration;
 use sandprof::capture::target::cgroup2_root;
 use sandprof::profile::{ExitStatus, SyscallProfile, Target};
 
-use crate::profile::{busybox_bundle, runc};
+use crate::profile::{busybox_bundle, remove_e2e_parent, runc};
 use crate::support::*;
 
 fn command_exit(p: &SyscallProfile) -> Option<ExitStatus> {
@@ -299,6 +299,7 @@ fn a_container_is_left_running_and_sandprof_says_so() {
     ]);
     let state = Command::new("runc").args(["state", &id]).output();
     runc(&["delete", "--force", &id]);
+    remove_e2e_parent();
     assert!(
         run.status.success(),
         "{}",
