@@ -11,6 +11,7 @@ use std::process::{Command, Stdio};
 
 use sandprof::capture::target::cgroup2_root;
 use sandprof::profile::{Abi, ExitStatus, LostCounts, SyscallProfile, Target};
+use sandprof::sandbox::cgroup::Hierarchies;
 use syscall_db::{Database, FieldValue};
 
 use crate::support::*;
@@ -475,18 +476,8 @@ fn profile_container(id: &str, select: impl FnOnce(&str) -> Vec<String>) -> Sysc
 /// container's own cgroup is gone (an empty directory only; the kernel refuses others,
 /// so the last container test to finish removes it).
 pub fn remove_e2e_parent() {
-    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    for line in mountinfo.lines() {
-        let Some((left, right)) = line.split_once(" - ") else {
-            continue;
-        };
-        if !(right.starts_with("cgroup ") || right.starts_with("cgroup2 ")) {
-            continue;
-        }
-        if let Some(mount) = left.split(' ').nth(4) {
-            let _ = std::fs::remove_dir(Path::new(mount).join("sandprof-e2e"));
-        }
-    }
+    // What cannot be removed yet is another container test's, which removes it.
+    let _ = Hierarchies::of_this_process().remove("/sandprof-e2e");
 }
 
 fn assert_container_only(p: &SyscallProfile) {

@@ -261,12 +261,76 @@ pub struct RunSettings<'a> {
 /// the tracer attaching to its cgroup on a thread of its own. Loading the tracer takes
 /// seconds of kernel verification; the runsc run goes on meanwhile.
 pub struct PreparedRunc {
+    runc: CreatedRunc,
+    capture: oneshot::Receiver<anyhow::Result<(RawCapture, Target)>>,
+    attached: oneshot::Receiver<bool>,
+}
+
+/// A runc container created, its init waiting for `start`.
+struct CreatedRunc {
     id: String,
     pid: i32,
     create: Duration,
     stdio: Stdio2,
-    capture: oneshot::Receiver<anyhow::Result<(RawCapture, Target)>>,
-    attached: oneshot::Receiver<bool>,
+}
+
+/// `runc create` of the bundle in `cgroup` (sandprof the subreaper meanwhile, so it
+/// waits for the container's init itself), and loopback up when asked.
+async fn create_runc(
+    runtime: &RuntimeCli,
+    bundle: &Path,
+    cgroup: &str,
+    log: Option<&Path>,
+    settings: &RunSettings<'_>,
+    workspace: &mut Workspace,
+    signals: &mut Signals,
+) -> anyhow::Result<CreatedRunc> {
+    let id = workspace.name("runc");
+    workspace.cgroup(cgroup);
+    // Subreaper only while `runc create` runs: its init is reparented to sandprof when
+    // it exits, and nothing else must be. runsc's sandbox and gofer processes outlive
+    // their commands too, and runsc waits for them to vanish, which a parent that does
+    // not reap them would prevent.
+    let creating = Instant::now();
+    host::child_subreaper(true)?;
+    let created = create(runtime, bundle, &id, log, workspace, signals).await;
+    host::child_subreaper(false)?;
+    let stdio = created?;
+    let create = creating.elapsed();
+    let state = runtime.state(&id).await?;
+    let pid = i32::try_from(state.pid)
+        .ok()
+        .filter(|&p| p > 0)
+        .with_context(|| format!("runc reports no init process for {id} ({state:?})"))?;
+    if settings.loopback {
+        host::loopback_up(pid as u32)?;
+    }
+    Ok(CreatedRunc {
+        id,
+        pid,
+        create,
+        stdio,
+    })
+}
+
+/// `start` of a created runc container, run to exit or the timeout: how it ended, its
+/// wall time from start, and the peak memory of its cgroup.
+async fn start_runc(
+    runtime: &RuntimeCli,
+    runc: &CreatedRunc,
+    cgroup: &str,
+    settings: &RunSettings<'_>,
+    signals: &mut Signals,
+) -> anyhow::Result<(Ending, Duration, Option<u64>)> {
+    let pid = runc.pid;
+    let exited = on_thread(move || host::wait_pid(pid));
+    let started = Instant::now();
+    signals
+        .guard(async { Ok(runtime.start(&runc.id).await?) })
+        .await?;
+    let ending = finish(runtime, &runc.id, exited, settings.timeout, signals).await?;
+    let wall = started.elapsed();
+    Ok((ending, wall, settings.hierarchies.peak_memory(cgroup)))
 }
 
 /// Creates the runc container and starts attaching the tracer to it.
@@ -278,27 +342,17 @@ pub async fn runc_prepare(
     workspace: &mut Workspace,
     signals: &mut Signals,
 ) -> anyhow::Result<PreparedRunc> {
-    let id = workspace.name("runc");
     let log = bundle.join("runc.log");
-    workspace.cgroup(cgroup);
-    // Subreaper only while `runc create` runs: its init is reparented to sandprof when
-    // it exits, and nothing else must be. runsc's sandbox and gofer processes outlive
-    // their commands too, and runsc waits for them to vanish, which a parent that does
-    // not reap them would prevent.
-    let creating = Instant::now();
-    host::child_subreaper(true)?;
-    let created = create(runtime, bundle, &id, Some(&log), workspace, signals).await;
-    host::child_subreaper(false)?;
-    let stdio = created?;
-    let create_time = creating.elapsed();
-    let state = runtime.state(&id).await?;
-    let pid = i32::try_from(state.pid)
-        .ok()
-        .filter(|&p| p > 0)
-        .with_context(|| format!("runc reports no init process for {id} ({state:?})"))?;
-    if settings.loopback {
-        host::loopback_up(pid as u32)?;
-    }
+    let runc = create_runc(
+        runtime,
+        bundle,
+        cgroup,
+        Some(&log),
+        settings,
+        workspace,
+        signals,
+    )
+    .await?;
     let (attached_tx, attached_rx) = std::sync::mpsc::channel();
     let options = CaptureOptions {
         // The capture ends when the cgroup empties; this only bounds it (the runsc run
@@ -317,10 +371,7 @@ pub async fn runc_prepare(
     let capture = on_thread(move || capture::capture(resolved, &options));
     let attached = on_thread(move || attached_rx.recv().is_ok());
     Ok(PreparedRunc {
-        id,
-        pid,
-        create: create_time,
-        stdio,
+        runc,
         capture,
         attached,
     })
@@ -336,10 +387,7 @@ pub async fn runc_traced(
     signals: &mut Signals,
 ) -> anyhow::Result<TracedRun> {
     let PreparedRunc {
-        id,
-        pid,
-        create: create_time,
-        stdio,
+        runc,
         capture,
         attached,
     } = prepared;
@@ -357,14 +405,7 @@ pub async fn runc_traced(
     }
 
     let mut tracer_wait = waiting.elapsed();
-    let exited = on_thread(move || host::wait_pid(pid));
-    let started = Instant::now();
-    signals
-        .guard(async { Ok(runtime.start(&id).await?) })
-        .await?;
-    let ending = finish(runtime, &id, exited, settings.timeout, signals).await?;
-    let wall = started.elapsed();
-    let peak_memory = settings.hierarchies.peak_memory(cgroup);
+    let (ending, wall, peak_memory) = start_runc(runtime, &runc, cgroup, settings, signals).await?;
     let waiting = Instant::now();
     let (capture, target) = signals
         .guard(async {
@@ -375,15 +416,15 @@ pub async fn runc_traced(
         .await
         .context("tracing the runc container failed")?;
     tracer_wait += waiting.elapsed();
-    workspace.delete_container(&id)?;
-    let (stdout, stderr) = stdio.finish()?;
+    workspace.delete_container(&runc.id)?;
+    let (stdout, stderr) = runc.stdio.finish()?;
     Ok(TracedRun {
         outcome: RunOutcome {
             ending,
             stdout,
             stderr,
             wall,
-            create: create_time,
+            create: runc.create,
             peak_memory,
         },
         capture,
@@ -513,38 +554,16 @@ pub async fn runc(
     workspace: &mut Workspace,
     signals: &mut Signals,
 ) -> anyhow::Result<RunOutcome> {
-    let id = workspace.name("runc");
-    workspace.cgroup(cgroup);
-    let creating = Instant::now();
-    host::child_subreaper(true)?;
-    let created = create(runtime, bundle, &id, None, workspace, signals).await;
-    host::child_subreaper(false)?;
-    let stdio = created?;
-    let create_time = creating.elapsed();
-    let state = runtime.state(&id).await?;
-    let pid = i32::try_from(state.pid)
-        .ok()
-        .filter(|&p| p > 0)
-        .with_context(|| format!("runc reports no init process for {id} ({state:?})"))?;
-    if settings.loopback {
-        host::loopback_up(pid as u32)?;
-    }
-    let exited = on_thread(move || host::wait_pid(pid));
-    let started = Instant::now();
-    signals
-        .guard(async { Ok(runtime.start(&id).await?) })
-        .await?;
-    let ending = finish(runtime, &id, exited, settings.timeout, signals).await?;
-    let wall = started.elapsed();
-    let peak_memory = settings.hierarchies.peak_memory(cgroup);
-    workspace.delete_container(&id)?;
-    let (stdout, stderr) = stdio.finish()?;
+    let runc = create_runc(runtime, bundle, cgroup, None, settings, workspace, signals).await?;
+    let (ending, wall, peak_memory) = start_runc(runtime, &runc, cgroup, settings, signals).await?;
+    workspace.delete_container(&runc.id)?;
+    let (stdout, stderr) = runc.stdio.finish()?;
     Ok(RunOutcome {
         ending,
         stdout,
         stderr,
         wall,
-        create: create_time,
+        create: runc.create,
         peak_memory,
     })
 }

@@ -130,12 +130,14 @@ impl Validator<'_> {
     pub(super) fn notes(&mut self) {
         let store = self.store;
         let file = "gvisor/notes.toml";
+        let native = |name: &str| {
+            Arch::NATIVE
+                .iter()
+                .any(|&a| store.syscall_by_name(a, name).is_some())
+        };
         for note in &store.notes {
             let item = format!("note on `{}`", note.syscall);
-            if !Arch::NATIVE
-                .iter()
-                .any(|&a| store.syscall_by_name(a, &note.syscall).is_some())
-            {
+            if !native(&note.syscall) {
                 self.report(file, item.clone(), "no native arch has this syscall".into());
             }
             self.range(file, &item, note.range());
@@ -143,10 +145,7 @@ impl Validator<'_> {
         let notes = store.notes.iter().map(|n| (n.syscall.as_str(), n.range()));
         self.disjoint(file, "note on", notes);
         for name in store.handled.keys() {
-            if !Arch::NATIVE
-                .iter()
-                .any(|&a| store.syscall_by_name(a, name).is_some())
-            {
+            if !native(name) {
                 let item = format!("handled `{name}`");
                 self.report(file, item, "no native arch has this syscall".into());
             }
