@@ -2,37 +2,10 @@
 //! whose figures hold the relations any sandbox must show, whose file feeds the
 //! RuntimeClass, and which leaves nothing behind; and the errors a user meets.
 
-use std::collections::BTreeSet;
-use std::path::PathBuf;
-
-use crate::support::{privileged, sandprof, scratch, tool};
+use crate::support::{leftovers, privileged, sandprof, scratch, tool};
 
 fn ready(test: &str) -> bool {
     privileged(test) && tool(test, "runc") && tool(test, "runsc") && tool(test, "busybox")
-}
-
-/// What a bench could leave behind: its temporary directories, cgroups and mounts.
-fn leftovers() -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    let dirs = [
-        std::env::temp_dir(),
-        PathBuf::from("/sys/fs/cgroup/unified"),
-        PathBuf::from("/sys/fs/cgroup/memory"),
-        PathBuf::from("/sys/fs/cgroup"),
-    ];
-    for dir in dirs {
-        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with("sandprof-bench-") {
-                out.insert(format!("{}/{name}", dir.display()));
-            }
-        }
-    }
-    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    for line in mounts.lines().filter(|l| l.contains("sandprof-bench-")) {
-        out.insert(format!("mount {line}"));
-    }
-    out
 }
 
 fn median(bench: &serde_json::Value, id: &str, runtime: &str) -> f64 {
@@ -51,7 +24,7 @@ fn quick_bench_under_runc_and_runsc() {
         return;
     }
     let _serial = crate::support::serial();
-    let before = leftovers();
+    let before = leftovers("sandprof-bench-");
     let dir = scratch();
     let file = dir.path().join("bench.json");
     let run = sandprof(&[
@@ -159,7 +132,10 @@ fn quick_bench_under_runc_and_runsc() {
         "{yaml}"
     );
 
-    let new: Vec<String> = leftovers().difference(&before).cloned().collect();
+    let new: Vec<String> = leftovers("sandprof-bench-")
+        .difference(&before)
+        .cloned()
+        .collect();
     assert!(new.is_empty(), "bench left behind: {new:?}");
 }
 

@@ -287,3 +287,30 @@ pub fn traced(options: &[&str], command: &[&str]) -> (std::process::Output, Sysc
     let profile = read_profile(&out);
     (run, profile)
 }
+
+/// What a run of sandprof whose host resources are named `prefix…` could leave behind:
+/// its temporary directories, cgroups and mounts. Compared before and after a run;
+/// other users of the machine may add their own meanwhile, so a test asserts that
+/// nothing new is left.
+pub fn leftovers(prefix: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let dirs = [
+        std::env::temp_dir(),
+        PathBuf::from("/sys/fs/cgroup/unified"),
+        PathBuf::from("/sys/fs/cgroup/memory"),
+        PathBuf::from("/sys/fs/cgroup"),
+    ];
+    for dir in dirs {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with(prefix) {
+                out.insert(format!("{}/{name}", dir.display()));
+            }
+        }
+    }
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    for line in mounts.lines().filter(|l| l.contains(prefix)) {
+        out.insert(format!("mount {line}"));
+    }
+    out
+}

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use crate::support::{privileged, sandprof_bin, scratch, tool};
+use crate::support::{leftovers, privileged, sandprof_bin, scratch, tool};
 
 fn which(program: &str) -> Option<PathBuf> {
     std::env::var_os("PATH").and_then(|paths| {
@@ -59,37 +59,12 @@ fn stdout_of(report: &serde_json::Value, run: usize) -> &str {
         .unwrap()
 }
 
-/// What a trial could leave behind: its temporary directories, cgroups and mounts.
-/// Compared before and after a trial; other users of the machine may add their own
-/// meanwhile, so a test asserts that nothing new is left, see [`assert_nothing_left`].
-fn leftovers() -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    let dirs = [
-        std::env::temp_dir(),
-        PathBuf::from("/sys/fs/cgroup/unified"),
-        PathBuf::from("/sys/fs/cgroup/memory"),
-        PathBuf::from("/sys/fs/cgroup"),
-    ];
-    for dir in dirs {
-        if let Ok(entries) = std::fs::read_dir(&dir) {
-            for entry in entries.flatten() {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                if name.starts_with("sandprof-try-") {
-                    out.insert(format!("{}/{name}", dir.display()));
-                }
-            }
-        }
-    }
-    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    for line in mounts.lines().filter(|l| l.contains("sandprof-try-")) {
-        out.insert(format!("mount {line}"));
-    }
-    out
-}
-
 /// Asserts that no trial directory, cgroup or mount exists now that did not before.
 fn assert_nothing_left(before: &BTreeSet<String>, what: &str) {
-    let new: Vec<String> = leftovers().difference(before).cloned().collect();
+    let new: Vec<String> = leftovers("sandprof-try-")
+        .difference(before)
+        .cloned()
+        .collect();
     assert!(new.is_empty(), "{what} left behind: {new:?}");
 }
 
@@ -249,7 +224,7 @@ fn image_archives_run_with_their_layers_whiteouts_and_config() {
     ] {
         let archive = dir.path().join(name);
         build(&archive);
-        let before = leftovers();
+        let before = leftovers("sandprof-try-");
         let (_, report) = try_json(&["--image-archive", archive.to_str().unwrap()]);
         assert_eq!(stdout_of(&report, 0), IMAGE_OUTPUT, "{name} under runc");
         assert_eq!(stdout_of(&report, 1), IMAGE_OUTPUT, "{name} under runsc");
@@ -383,7 +358,7 @@ fn a_hang_is_killed_at_the_timeout_and_reported() {
         return;
     }
     let _one = one_trial_at_a_time();
-    let before = leftovers();
+    let before = leftovers("sandprof-try-");
     let (_, report) = try_json(&["--timeout", "2s", "--", "/bin/busybox", "sleep", "60"]);
     assert_eq!(status(&report), "incomplete");
     assert_eq!(report["trial"]["runs"][0]["ending"], "timed-out");
@@ -403,7 +378,7 @@ fn ctrl_c_stops_both_runs_and_cleans_up() {
         return;
     }
     let _one = one_trial_at_a_time();
-    let before = leftovers();
+    let before = leftovers("sandprof-try-");
     let child = Command::new(sandprof_bin())
         .args(["try", "--", "/bin/busybox", "sleep", "60"])
         .stdout(Stdio::null())
@@ -491,7 +466,7 @@ fn runsc_refusing_to_start_says_why_and_where_its_logs_are() {
     let _one = one_trial_at_a_time();
     let dir = scratch();
     let logs = dir.path().join("logs");
-    let before = leftovers();
+    let before = leftovers("sandprof-try-");
     let out = Command::new(sandprof_bin())
         .args(["try", "--log-dir"])
         .arg(&logs)
