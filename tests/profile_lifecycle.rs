@@ -119,6 +119,7 @@ fn the_tracer_leaves_itself_out_of_its_own_cgroup_and_leaves_the_cgroup_running(
     );
     let (_, sandprof_pid, said) = run_shell_with_tracer(&script, &go);
     let removed = fs::remove_dir(&cgroup);
+    remove_e2e_parent();
     let p = read_profile(&out);
     assert_eq!(calls(&p, "/sandprof-workload", "getppid"), 50);
     assert_not_traced(&p, sandprof_pid);
