@@ -47,7 +47,7 @@ fn quick_bench_under_runc_and_runsc() {
     let printed: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(written, printed);
     assert_eq!(written["format"], "sandprof.bench");
-    assert_eq!(written["version"], 1);
+    assert_eq!(written["version"], 2);
     assert_eq!(written["quick"], true);
     assert_eq!(written["repetitions"], 3);
     assert_eq!(written["runsc"]["platform"], "ptrace");
@@ -67,6 +67,8 @@ fn quick_bench_under_runc_and_runsc() {
             "syscall",
             "small_file",
             "fork_exec",
+            "spawn",
+            "thread",
             "page_fault",
             "cpu_hash",
             "disk_write",
@@ -100,7 +102,14 @@ fn quick_bench_under_runc_and_runsc() {
     assert!(median(&written, "syscall", "runsc") > median(&written, "syscall", "runc"));
     assert!(median(&written, "startup", "runsc") > median(&written, "startup", "runc"));
     // CPU-bound work is not intercepted: the harness is fair.
-    let cpu = written["metrics"][4]["slowdown"].as_f64().unwrap();
+    let cpu = written["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "cpu_hash")
+        .unwrap()["slowdown"]
+        .as_f64()
+        .unwrap();
     assert!((0.8..=1.25).contains(&cpu), "CPU-bound slowdown {cpu}");
     // The 256 MiB the workload holds is counted under both runtimes.
     for runtime in ["runc", "runsc"] {
@@ -158,7 +167,7 @@ fn kata_figures_stay_published() {
 fn runtimeclass_refuses_an_incomplete_measurement() {
     let dir = scratch();
     let file = dir.path().join("partial.json");
-    std::fs::write(&file, "{\"format\": \"sandprof.bench\", \"version\": 2}").unwrap();
+    std::fs::write(&file, "{\"format\": \"sandprof.bench\", \"version\": 3}").unwrap();
     let run = sandprof(&[
         "k8s",
         "runtimeclass",
@@ -171,7 +180,7 @@ fn runtimeclass_refuses_an_incomplete_measurement() {
     assert_eq!(
         String::from_utf8_lossy(&run.stderr),
         format!(
-            "sandprof: error: {}: version 2 is not one this sandprof reads (it reads 1)\n",
+            "sandprof: error: {}: version 3 is not one this sandprof reads (it reads 2)\n",
             file.display()
         )
     );
@@ -194,20 +203,22 @@ fn report_predicts_the_cost_from_a_measurement() {
     );
     let text = String::from_utf8_lossy(&run.stdout);
     // The fixture measurement (a full run on a 2-core VM, runsc 20221219.0 on ptrace):
-    // start-up 1859.1 − 248.0 ms; clone3 8 × ½ (15455.0 − 3470.8) µs; getppid 1040 ×
-    // (26.9 − 0.39) µs.
+    // start-up 1879.4 − 77.5 ms; getppid 1040 × (38.8 − 0.25) µs; execve 5 × (4515.7 −
+    // 696.8) µs of vfork+exec; the two plain clones are forks, 2 × ((6579.7 − 999.2) −
+    // (4515.7 − 696.8)) µs; the four clone3 with CLONE_THREAD are threads, 4 × (762.3 −
+    // 48.8) µs; the four clone3 with CLONE_VM|CLONE_VFORK carry nothing of their own.
     let tail: Vec<&str> = text.lines().rev().take(6).collect::<Vec<_>>();
     assert_eq!(
         tail.into_iter().rev().collect::<Vec<_>>(),
         [
-            "  predicted under gVisor: 8.02× (250 ms as profiled under runc + 1755 ms: 1611 ms \
-             of container start-up and 144 ms of syscall cost), from the measurement of \
-             sandprof bench on 2026-12-02T02:32:10Z, runsc 0.0~20221219.0 (platform ptrace)",
-            "    clone3 ×8: 47.9 ms (33% of the syscall cost)",
-            "    execve ×5: 30.0 ms (21% of the syscall cost)",
-            "    getppid ×1040: 27.6 ms (19% of the syscall cost)",
-            "    rt_sigaction ×508: 13.5 ms (9% of the syscall cost)",
-            "    clone ×2: 12.0 ms (8% of the syscall cost)",
+            "  predicted under gVisor: 8.62× (250 ms as profiled under runc + 1906 ms: 1802 ms \
+             of container start-up and 104 ms of syscall cost), from the measurement of \
+             sandprof bench on 2026-12-02T04:39:27Z, runsc 0.0~20221219.0 (platform ptrace)",
+            "    getppid ×1040: 40.1 ms (39% of the syscall cost)",
+            "    rt_sigaction ×508: 19.6 ms (19% of the syscall cost)",
+            "    execve ×5: 19.1 ms (18% of the syscall cost)",
+            "    clone (processes) ×2: 3.5 ms (3% of the syscall cost)",
+            "    clone3 (threads) ×4: 2.9 ms (3% of the syscall cost)",
         ]
     );
 }

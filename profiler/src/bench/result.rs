@@ -14,7 +14,7 @@ use super::suite::{Better, MetricDef, MetricId, SUITE};
 /// The `format` field.
 pub const FORMAT: &str = "sandprof.bench";
 /// The version this sandprof writes and reads.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// Median, range and samples of one figure under one runtime.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -219,6 +219,13 @@ impl BenchResult {
         }
         match value.get("version").and_then(serde_json::Value::as_u64) {
             Some(v) if v == u64::from(VERSION) => {}
+            Some(v) if v < u64::from(VERSION) => {
+                return Err(invalid(format!(
+                    "version {v} is older than this sandprof reads (it reads {VERSION}, which \
+                     adds the vfork+exec and thread figures the cost model needs): measure \
+                     again with `sandprof bench --out FILE`"
+                )))
+            }
             other => {
                 return Err(invalid(format!(
                     "version {} is not one this sandprof reads (it reads {VERSION})",
@@ -329,7 +336,13 @@ mod tests {
         );
         assert_eq!(
             err("{\"format\": \"sandprof.bench\", \"version\": 7}"),
-            "m.json: version 7 is not one this sandprof reads (it reads 1)"
+            "m.json: version 7 is not one this sandprof reads (it reads 2)"
+        );
+        assert_eq!(
+            err("{\"format\": \"sandprof.bench\", \"version\": 1}"),
+            "m.json: version 1 is older than this sandprof reads (it reads 2, which adds the \
+             vfork+exec and thread figures the cost model needs): measure again with \
+             `sandprof bench --out FILE`"
         );
         assert!(err("{\n  \"format\": ").starts_with("m.json: not JSON (line 2, column"));
         let mut partial = fixture(&[]);

@@ -28,6 +28,11 @@ pub enum MetricId {
     SmallFile,
     /// `fork`, `execve` of a static binary, `wait`.
     ForkExec,
+    /// `vfork` (clone with CLONE_VM|CLONE_VFORK), `execve` of the same binary, `wait`:
+    /// loading a program without copying the parent's address space.
+    Spawn,
+    /// A thread created (clone with CLONE_THREAD) and joined.
+    Thread,
     /// Anonymous `mmap` of 4 MiB, one write per page, `munmap`: per page faulted.
     PageFault,
     /// FNV-1a hashing of an in-memory buffer: no system calls, the fairness check.
@@ -110,13 +115,17 @@ const fn def(
 }
 
 /// The suite, in the order reports show it.
-pub const SUITE: [MetricDef; 15] = [
+pub const SUITE: [MetricDef; 17] = [
     def(MetricId::Syscall, "getppid loop", "µs/call", Better::Lower, Group::Syscalls,
         "raw getppid(2) in a loop, timed inside the container"),
     def(MetricId::SmallFile, "stat+open+read+close", "µs/file", Better::Lower, Group::Syscalls,
         "stat, open, read up to 4 KiB and close /etc/passwd on the root file system"),
     def(MetricId::ForkExec, "fork+exec+wait", "µs/exec", Better::Lower, Group::Syscalls,
         "fork, execve of a static binary running `true`, waitpid"),
+    def(MetricId::Spawn, "vfork+exec+wait", "µs/exec", Better::Lower, Group::Syscalls,
+        "clone with CLONE_VM|CLONE_VFORK (no copy of the parent), execve of that binary, waitpid"),
+    def(MetricId::Thread, "thread create+join", "µs/thread", Better::Lower, Group::Syscalls,
+        "a thread created (clone with CLONE_THREAD) that returns at once, and joined"),
     def(MetricId::PageFault, "mmap page faults", "µs/page", Better::Lower, Group::Syscalls,
         "mmap 4 MiB anonymous, write one byte per 4 KiB page, munmap"),
     def(MetricId::CpuHash, "CPU hashing", "MiB/s", Better::Higher, Group::Cpu,
@@ -162,8 +171,10 @@ pub struct Work {
     pub syscalls: u64,
     /// Small files read.
     pub small_files: u64,
-    /// fork+exec rounds.
+    /// fork+exec rounds, and as many vfork+exec rounds.
     pub execs: u64,
+    /// Threads created and joined.
+    pub threads: u64,
     /// 4 MiB mappings faulted in.
     pub mappings: u64,
     /// MiB hashed.
@@ -182,6 +193,7 @@ pub const FULL: Work = Work {
     syscalls: 20_000,
     small_files: 2_000,
     execs: 100,
+    threads: 2_000,
     mappings: 40,
     hash_mib: 256,
     file_mib: 64,
@@ -194,6 +206,7 @@ pub const QUICK: Work = Work {
     syscalls: 4_000,
     small_files: 400,
     execs: 20,
+    threads: 400,
     mappings: 8,
     hash_mib: 64,
     file_mib: 16,

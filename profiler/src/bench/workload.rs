@@ -59,6 +59,8 @@ pub fn micro(work: &Work, disk: &Path, exec: &Path, out: &mut dyn Write) -> anyh
     emit(MetricId::Syscall, syscalls(work.syscalls))?;
     emit(MetricId::SmallFile, small_files(work.small_files)?)?;
     emit(MetricId::ForkExec, fork_exec(exec, work.execs)?)?;
+    emit(MetricId::Spawn, spawn(exec, work.execs)?)?;
+    emit(MetricId::Thread, threads(work.threads)?)?;
     emit(MetricId::PageFault, page_faults(work.mappings)?)?;
     emit(MetricId::CpuHash, cpu_hash(work.hash_mib))?;
     let (write, read) = file_throughput(disk, work.file_mib)?;
@@ -118,6 +120,78 @@ fn fork_exec(exec: &Path, count: u64) -> anyhow::Result<f64> {
         if status != 0 {
             bail!("{} true exited with wait status {status}", exec.display());
         }
+    }
+    Ok(per(start.elapsed(), count))
+}
+
+/// What the child of [`spawn`] runs: the program and its argument vector, built before
+/// the clone so that the child allocates nothing.
+struct Exec {
+    program: CString,
+    argv: [*const libc::c_char; 2],
+}
+
+/// The child of [`spawn`]: runs on its own stack in the parent's address space until
+/// execve replaces it.
+extern "C" fn exec_child(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` is the `Exec` that `spawn` keeps alive, and does not touch, until
+    // the child has called execve or exited (CLONE_VFORK suspends the parent).
+    let exec = unsafe { &*arg.cast::<Exec>() };
+    // SAFETY: the program and argv are NUL-terminated C strings and a NULL-terminated
+    // vector; execv returns only on failure, and _exit ends the child without running
+    // anything of the parent's.
+    unsafe {
+        libc::execv(exec.program.as_ptr(), exec.argv.as_ptr());
+        libc::_exit(127)
+    }
+}
+
+/// µs per vfork-style clone, execve of `exec` as `true`, and waitpid: how shells,
+/// posix_spawn, Go and Python start programs, without copying the parent.
+fn spawn(exec: &Path, count: u64) -> anyhow::Result<f64> {
+    const STACK: usize = 64 * 1024;
+    let program = CString::new(exec.as_os_str().as_bytes())?;
+    let arg0 = CString::new("true")?;
+    let mut child = Exec {
+        argv: [arg0.as_ptr(), std::ptr::null()],
+        program,
+    };
+    let mut stack = vec![0u8; STACK];
+    let start = Instant::now();
+    for _ in 0..count {
+        // The stack grows down on every architecture sandprof runs on; its top, kept
+        // 16-byte aligned.
+        let top = (stack.as_mut_ptr() as usize + STACK) & !15;
+        // SAFETY: the child runs `exec_child` on `stack`, which outlives it (the parent
+        // is suspended until the child execs or exits); it reads only `child`.
+        let pid = unsafe {
+            libc::clone(
+                exec_child,
+                top as *mut libc::c_void,
+                libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+                std::ptr::from_mut(&mut child).cast(),
+            )
+        };
+        if pid < 0 {
+            return Err(io::Error::last_os_error()).context("clone(CLONE_VFORK) failed");
+        }
+        let status = wait(pid)?;
+        if status != 0 {
+            bail!("{} true exited with wait status {status}", exec.display());
+        }
+    }
+    Ok(per(start.elapsed(), count))
+}
+
+/// µs per thread created and joined.
+fn threads(count: u64) -> anyhow::Result<f64> {
+    let start = Instant::now();
+    for _ in 0..count {
+        std::thread::Builder::new()
+            .spawn(|| black_box(0u64))
+            .context("cannot create a thread")?
+            .join()
+            .map_err(|_| anyhow::anyhow!("a benchmark thread panicked"))?;
     }
     Ok(per(start.elapsed(), count))
 }
