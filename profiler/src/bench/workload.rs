@@ -113,13 +113,7 @@ fn fork_exec(exec: &Path, count: u64) -> anyhow::Result<f64> {
                 libc::_exit(127);
             }
         }
-        if pid < 0 {
-            return Err(io::Error::last_os_error()).context("fork failed");
-        }
-        let status = wait(pid)?;
-        if status != 0 {
-            bail!("{} true exited with wait status {status}", exec.display());
-        }
+        reap_true(pid, "fork", exec)?;
     }
     Ok(per(start.elapsed(), count))
 }
@@ -172,13 +166,7 @@ fn spawn(exec: &Path, count: u64) -> anyhow::Result<f64> {
                 std::ptr::from_mut(&mut child).cast(),
             )
         };
-        if pid < 0 {
-            return Err(io::Error::last_os_error()).context("clone(CLONE_VFORK) failed");
-        }
-        let status = wait(pid)?;
-        if status != 0 {
-            bail!("{} true exited with wait status {status}", exec.display());
-        }
+        reap_true(pid, "clone(CLONE_VFORK)", exec)?;
     }
     Ok(per(start.elapsed(), count))
 }
@@ -194,6 +182,19 @@ fn threads(count: u64) -> anyhow::Result<f64> {
             .map_err(|_| anyhow::anyhow!("a benchmark thread panicked"))?;
     }
     Ok(per(start.elapsed(), count))
+}
+
+/// Waits for the child `pid` that `call` returned to run `exec` as `true`, and checks
+/// that it succeeded.
+fn reap_true(pid: libc::pid_t, call: &str, exec: &Path) -> anyhow::Result<()> {
+    if pid < 0 {
+        return Err(io::Error::last_os_error()).with_context(|| format!("{call} failed"));
+    }
+    let status = wait(pid)?;
+    if status != 0 {
+        bail!("{} true exited with wait status {status}", exec.display());
+    }
+    Ok(())
 }
 
 /// Waits for child `pid`, returning its raw wait status.
