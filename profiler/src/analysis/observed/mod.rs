@@ -33,7 +33,7 @@ use crate::sandbox::Trial;
 use calls::{
     covered, difference_finding, differences, is_restart, new_errnos, raw, refusal, CallIndex,
 };
-use verdict::{cause, observed_verdict, outcome_finding, NewFailure};
+use verdict::{cause, merge_failures, observed_verdict, outcome_finding, NewFailure};
 
 /// Judges a trial.
 pub fn judge_trial(
@@ -99,18 +99,18 @@ pub fn judge_trial(
         }
     }
     let differences = differences(db, arch, &runc_calls, &runsc_calls, &log_profile.profile);
-    let mut failures: Vec<NewFailure> = differences
-        .iter()
-        .map(|d| NewFailure {
-            syscall: d.syscall.clone(),
-            args: d.fields.iter().map(|(n, v)| (n.clone(), raw(v))).collect(),
-            errnos: d.errnos.clone(),
-            text: format!("{}: {}", d.call, d.errnos.join(", ")),
-        })
-        .collect();
-    failures.extend(predicted_failures);
-    failures.sort_by(|a, b| a.text.cmp(&b.text));
-    failures.dedup_by(|a, b| a.text == b.text);
+    let failures = merge_failures(
+        differences
+            .iter()
+            .map(|d| NewFailure {
+                syscall: d.syscall.clone(),
+                args: d.fields.iter().map(|(n, v)| (n.clone(), raw(v))).collect(),
+                errnos: d.errnos.clone(),
+                text: format!("{}: {}", d.call, d.errnos.join(", ")),
+            })
+            .collect(),
+        predicted_failures,
+    );
     section.failed_calls = failures.iter().map(|f| f.text.clone()).collect();
     if !same_result && !matches!(section.runs[0].ending, RunEnding::TimedOut) {
         section.cause = cause(db, arch, &trial.facts, &failures);
@@ -329,5 +329,44 @@ mod tests {
             errors: [("errno_512".to_owned(), 1)].into(),
         };
         assert_eq!(new_errnos(&Calls::default(), &restart), [] as [String; 0]);
+    }
+
+    #[test]
+    fn a_failure_is_listed_once_however_closely_it_was_seen() {
+        let failure = |args: &[(&str, &str)], errnos: &[&str], text: &str| NewFailure {
+            syscall: "statx".to_owned(),
+            args: args
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect(),
+            errnos: errnos.iter().map(|e| (*e).to_owned()).collect(),
+            text: text.to_owned(),
+        };
+        let seen = failure(
+            &[("flags", "2048"), ("path", "/proc/self/")],
+            &["EINVAL"],
+            "statx(flags=AT_NO_AUTOMOUNT, path=/proc/self/): EINVAL",
+        );
+        let predicted = failure(
+            &[("flags", "2048")],
+            &["EINVAL"],
+            "statx(flags=AT_NO_AUTOMOUNT): EINVAL",
+        );
+        let other_errno = failure(
+            &[("flags", "2048")],
+            &["ENOENT"],
+            "statx(flags=AT_NO_AUTOMOUNT): ENOENT",
+        );
+        let texts: Vec<String> = merge_failures(vec![seen], vec![predicted, other_errno])
+            .into_iter()
+            .map(|f| f.text)
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "statx(flags=AT_NO_AUTOMOUNT): ENOENT",
+                "statx(flags=AT_NO_AUTOMOUNT, path=/proc/self/): EINVAL"
+            ]
+        );
     }
 }

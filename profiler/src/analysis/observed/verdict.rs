@@ -22,6 +22,35 @@ pub(super) struct NewFailure {
     pub(super) text: String,
 }
 
+impl NewFailure {
+    /// Whether `other` is this failure seen more closely: the same call with at least
+    /// these arguments, failing with at least these errnos.
+    fn covered_by(&self, other: &NewFailure) -> bool {
+        self.syscall == other.syscall
+            && self.args.iter().all(|a| other.args.contains(a))
+            && self.errnos.iter().all(|e| other.errnos.contains(e))
+    }
+}
+
+/// Every call that failed only under runsc, once: the differences between the two
+/// runs' calls, and the predicted failures no difference already shows (a finding's
+/// arguments are a subset of a call's, so the same call would otherwise be listed twice,
+/// with and without its path), in the order of their text.
+pub(super) fn merge_failures(
+    differences: Vec<NewFailure>,
+    predicted: Vec<NewFailure>,
+) -> Vec<NewFailure> {
+    let mut failures = differences;
+    let extra: Vec<NewFailure> = predicted
+        .into_iter()
+        .filter(|p| !failures.iter().any(|d| p.covered_by(d)))
+        .collect();
+    failures.extend(extra);
+    failures.sort_by(|a, b| a.text.cmp(&b.text));
+    failures.dedup_by(|a, b| a.text == b.text);
+    failures
+}
+
 /// The likely cause of a different result: of the calls that newly failed, the one
 /// runsc's log shows failing last before a process of the workload died (exited
 /// non-zero or was killed), in that process; else the first that newly failed.
