@@ -203,17 +203,22 @@ fn report_predicts_the_cost_from_a_measurement() {
     );
     let text = String::from_utf8_lossy(&run.stdout);
     // The fixture measurement (a full run on a 2-core VM, runsc 20221219.0 on ptrace):
-    // start-up 1879.4 − 77.5 ms; getppid 1040 × (38.8 − 0.25) µs; execve 5 × (4515.7 −
-    // 696.8) µs of vfork+exec; the two plain clones are forks, 2 × ((6579.7 − 999.2) −
-    // (4515.7 − 696.8)) µs; the four clone3 with CLONE_THREAD are threads, 4 × (762.3 −
-    // 48.8) µs; the four clone3 with CLONE_VM|CLONE_VFORK carry nothing of their own.
-    let tail: Vec<&str> = text.lines().rev().take(6).collect::<Vec<_>>();
+    // start-up 77.5 ms under runc, 1879.4 ms under runsc; getppid 1040 × (38.8 − 0.25)
+    // µs; execve 5 × (4515.7 − 696.8) µs of vfork+exec; the two plain clones are forks,
+    // 2 × ((6579.7 − 999.2) − (4515.7 − 696.8)) µs; the four clone3 with CLONE_THREAD
+    // are threads, 4 × (762.3 − 48.8) µs; the four clone3 with CLONE_VM|CLONE_VFORK
+    // carry nothing of their own. Once running: (250 + 104) / 250; create to exit:
+    // (77.5 + 250 + 1802 + 104) / (77.5 + 250).
+    let tail: Vec<&str> = text.lines().rev().take(8).collect::<Vec<_>>();
     assert_eq!(
         tail.into_iter().rev().collect::<Vec<_>>(),
         [
-            "  predicted under gVisor: 8.62× (250 ms as profiled under runc + 1906 ms: 1802 ms \
-             of container start-up and 104 ms of syscall cost), from the measurement of \
-             sandprof bench on 2026-12-02T04:39:27Z, runsc 0.0~20221219.0 (platform ptrace)",
+            "  predicted under gVisor, once running: 1.42× (250 ms as profiled under runc + \
+             104 ms of syscall cost)",
+            "  predicted under gVisor, create to exit: 6.82× (start-up 77 ms under runc + 1802 \
+             ms)",
+            "  from the measurement of sandprof bench on 2026-12-02T04:39:27Z, runsc \
+             0.0~20221219.0 (platform ptrace)",
             "    getppid ×1040: 40.1 ms (39% of the syscall cost)",
             "    rt_sigaction ×508: 19.6 ms (19% of the syscall cost)",
             "    execve ×5: 19.1 ms (18% of the syscall cost)",

@@ -147,17 +147,26 @@ pub struct CallCost {
     pub extra_ms: f64,
 }
 
-/// The prediction for one profile.
+/// The prediction for one profile. Two slowdowns, because the container's start-up is
+/// a fixed cost: once running, the workload is slowed by its calls alone; from create
+/// to exit, runsc's slower start-up is added to both sides' own.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CostPrediction {
     /// The wall time the profile was captured over (runc), in milliseconds.
     pub runc_ms: f64,
+    /// runc's own start-up (create to exit of a trivial command), in milliseconds.
+    pub runc_startup_ms: f64,
     /// The predicted extra time under runsc, in milliseconds: start-up and calls.
     pub extra_ms: f64,
     /// Of which the extra start-up of the container.
     pub startup_ms: f64,
-    /// (runc + extra) / runc.
+    /// Of which the extra of the calls.
+    pub calls_ms: f64,
+    /// From create to exit: (runc start-up + runc + extra) / (runc start-up + runc), the
+    /// figure `sandprof bench -- CMD` measures; 0 when the profile has no duration.
     pub slowdown: f64,
+    /// Once started: (runc + calls) / runc; 0 when the profile has no duration.
+    pub running_slowdown: f64,
     /// Every syscall with a predicted extra, costliest first.
     pub calls: Vec<CallCost>,
     /// The measurement's date, runsc release and platform.
@@ -184,16 +193,30 @@ pub fn predict(profile: &SyscallProfile, bench: &BenchResult) -> CostPrediction 
     });
     let runc_ms: f64 = profile.captures.iter().map(|c| c.duration_ms as f64).sum();
     let startup_ms = extra(bench, MetricId::Startup);
-    let extra_ms: f64 = startup_ms + calls.iter().map(|c| c.extra_ms).sum::<f64>();
+    let runc_startup_ms = bench
+        .metric(MetricId::Startup)
+        .map_or(0.0, |m| m.runc.median);
+    let calls_ms: f64 = calls.iter().map(|c| c.extra_ms).sum();
+    let extra_ms = startup_ms + calls_ms;
+    let ratio = |base: f64, extra: f64| {
+        if base > 0.0 {
+            (base + extra) / base
+        } else {
+            0.0
+        }
+    };
     CostPrediction {
         runc_ms,
+        runc_startup_ms,
         extra_ms,
         startup_ms,
+        calls_ms,
         slowdown: if runc_ms > 0.0 {
-            (runc_ms + extra_ms) / runc_ms
+            ratio(runc_startup_ms + runc_ms, extra_ms)
         } else {
             0.0
         },
+        running_slowdown: ratio(runc_ms, calls_ms),
         calls,
         measured: format!(
             "sandprof bench on {}, runsc {} (platform {})",
@@ -204,26 +227,29 @@ pub fn predict(profile: &SyscallProfile, bench: &BenchResult) -> CostPrediction 
     }
 }
 
-/// The prediction as text lines (table and Markdown share them): the slowdown, then
+/// The prediction as text lines (table and Markdown share them): the slowdowns, then
 /// the calls that make up most of the extra time.
 pub fn lines(p: &CostPrediction) -> Vec<String> {
-    let mut out = vec![format!(
-        "predicted under gVisor: {:.2}× ({:.0} ms as profiled under runc + {:.0} ms: {:.0} ms \
-         of container start-up and {:.0} ms of syscall cost), from the measurement of {}",
-        p.slowdown,
-        p.runc_ms,
-        p.extra_ms,
-        p.startup_ms,
-        p.extra_ms - p.startup_ms,
-        p.measured
-    )];
-    if p.runc_ms == 0.0 {
-        out.push("the profile records no duration: no slowdown can be predicted".to_owned());
-    }
+    let mut out = if p.runc_ms == 0.0 {
+        vec!["the profile records no duration: no slowdown can be predicted".to_owned()]
+    } else {
+        vec![
+            format!(
+                "predicted under gVisor, once running: {:.2}× ({:.0} ms as profiled under runc \
+                 + {:.0} ms of syscall cost)",
+                p.running_slowdown, p.runc_ms, p.calls_ms
+            ),
+            format!(
+                "predicted under gVisor, create to exit: {:.2}× (start-up {:.0} ms under runc \
+                 + {:.0} ms)",
+                p.slowdown, p.runc_startup_ms, p.startup_ms
+            ),
+        ]
+    };
+    out.push(format!("from the measurement of {}", p.measured));
     for c in p.calls.iter().take(5) {
-        let calls_ms = p.extra_ms - p.startup_ms;
-        let share = if calls_ms > 0.0 {
-            c.extra_ms / calls_ms * 100.0
+        let share = if p.calls_ms > 0.0 {
+            c.extra_ms / p.calls_ms * 100.0
         } else {
             0.0
         };
@@ -311,9 +337,12 @@ mod tests {
         // getpid 2000 × 50 µs = 100 ms; openat 1000 × 100 µs = 100 ms; read 1000 × 50 µs
         // = 50 ms; execve 10 × 6000 µs = 60 ms; vfork nothing of its own; sendto 100 ×
         // 100 µs = 10 ms: 320 ms, and 200 ms of start-up.
-        assert_eq!(cost.extra_ms, 520.0);
+        assert_eq!(cost.calls_ms, 320.0);
         assert_eq!(cost.startup_ms, 200.0);
-        assert_eq!(cost.slowdown, 1.52);
+        assert_eq!(cost.extra_ms, 520.0);
+        assert_eq!(cost.running_slowdown, 1.32);
+        // (60 ms of runc start-up + 1000 + 520) / (60 + 1000).
+        assert_eq!(cost.slowdown, 1580.0 / 1060.0);
         let order: Vec<(&str, f64)> = cost
             .calls
             .iter()
@@ -330,8 +359,22 @@ mod tests {
             ]
         );
         assert_eq!(
-            lines(&cost)[1],
-            "  getpid ×2000: 100.0 ms (31% of the syscall cost)"
+            lines(&cost)[..4],
+            [
+                "predicted under gVisor, once running: 1.32× (1000 ms as profiled under runc + \
+                 320 ms of syscall cost)",
+                "predicted under gVisor, create to exit: 1.49× (start-up 60 ms under runc + 200 \
+                 ms)",
+                "from the measurement of sandprof bench on 2026-12-02T02:08:38Z, runsc \
+                 0.0~20221219.0 (platform ptrace)",
+                "  getpid ×2000: 100.0 ms (31% of the syscall cost)"
+            ]
+        );
+        let nothing = predict(&profile(0, &[("getpid", 10)]), &bench());
+        assert_eq!((nothing.running_slowdown, nothing.slowdown), (0.0, 0.0));
+        assert_eq!(
+            lines(&nothing)[0],
+            "the profile records no duration: no slowdown can be predicted"
         );
     }
 
@@ -377,11 +420,11 @@ mod tests {
         );
         let text = lines(&cost);
         assert_eq!(
-            text[1],
+            text[3],
             "  clone (processes) ×10: 20.0 ms (54% of the syscall cost)"
         );
         assert_eq!(
-            text[2],
+            text[4],
             "  clone (threads) ×20: 10.0 ms (27% of the syscall cost)"
         );
     }
