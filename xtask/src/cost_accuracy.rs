@@ -55,10 +55,13 @@ struct Prediction {
     dominant: Vec<String>,
 }
 
-/// Medians of `sandprof bench -- CMD`, create to exit.
+/// Medians of `sandprof bench -- CMD`, create to exit, and their spreads
+/// ((max − min) / median, in percent).
 struct Timing {
     runc_ms: f64,
     runsc_ms: f64,
+    runc_spread: f64,
+    runsc_spread: f64,
 }
 
 /// `sandprof try`'s wall times, start to exit (runsc with `--debug --strace`).
@@ -82,6 +85,8 @@ struct Compared {
     error_pct: f64,
     measured_calls_ms: f64,
     predicted_calls_ms: f64,
+    /// The error of the report's own slowdown, on the profile's duration.
+    report_error_pct: f64,
 }
 
 impl Row {
@@ -99,6 +104,7 @@ impl Row {
             error_pct: (predicted / measured - 1.0) * 100.0,
             measured_calls_ms: t.runsc_ms - t.runc_ms - p.startup_ms,
             predicted_calls_ms: p.extra_ms - p.startup_ms,
+            report_error_pct: (p.slowdown / measured - 1.0) * 100.0,
         })
     }
 }
@@ -126,9 +132,12 @@ fn output_of(cmd: &mut Command, what: &str) -> anyhow::Result<Vec<u8>> {
     Ok(done.stdout)
 }
 
-/// The end of a command's error output, on one line.
+/// The end of a command's error output, on one line, without bench's progress lines.
 fn last_lines(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with("sandprof bench: ["))
+        .collect();
     lines[lines.len().saturating_sub(3)..].join(" / ")
 }
 
@@ -215,15 +224,21 @@ fn time(sandprof: &Path, w: &Workload, repetitions: usize) -> anyhow::Result<Tim
         "sandprof bench -- CMD",
     )?;
     let timing: Value = serde_json::from_slice(&out).context("bench printed no JSON")?;
-    let median = |runtime: &str| {
-        timing[runtime]["median"]
+    let figure = |runtime: &str, key: &str| {
+        timing[runtime][key]
             .as_f64()
-            .filter(|ms| *ms > 0.0)
-            .with_context(|| format!("bench printed no `{runtime}.median`"))
+            .filter(|v| *v >= 0.0)
+            .with_context(|| format!("bench printed no `{runtime}.{key}`"))
+    };
+    let median = |runtime: &str| {
+        figure(runtime, "median")
+            .and_then(|ms| (ms > 0.0).then_some(ms).context("a median of 0 ms"))
     };
     Ok(Timing {
         runc_ms: median("runc_ms")?,
         runsc_ms: median("runsc_ms")?,
+        runc_spread: figure("runc_ms", "spread_pct")?,
+        runsc_spread: figure("runsc_ms", "spread_pct")?,
     })
 }
 

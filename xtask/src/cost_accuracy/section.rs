@@ -82,11 +82,13 @@ fn summary(rows: &[&Row], what: &str) -> String {
     format!(
         "- {what}: {within} of {} within ±{TARGET_PCT:.0}% of the measured slowdown \
          ({} could not be compared); median absolute error {}; on the syscall part alone \
-         (extra minus start-up, where the measured part is over 10 ms) {}.",
+         (extra minus start-up, where the measured part is over 10 ms) {}; the report's \
+         own slowdown, on the profile's duration, {}.",
         compared.len(),
         rows.len() - compared.len(),
         abs(|c| Some(c.error_pct)),
         abs(syscall_error),
+        abs(|c| Some(c.report_error_pct)),
     )
 }
 
@@ -101,8 +103,8 @@ fn table_row(r: &Row) -> String {
     let dash = || "—".to_owned();
     let (runc, runsc) = r.timing.as_ref().map_or((dash(), dash()), |t| {
         (
-            format!("{:.0} ms", t.runc_ms),
-            format!("{:.0} ms", t.runsc_ms),
+            format!("{:.0} ms ±{:.0}%", t.runc_ms, t.runc_spread),
+            format!("{:.0} ms ±{:.0}%", t.runsc_ms, t.runsc_spread),
         )
     });
     let c = r.compared();
@@ -240,7 +242,12 @@ mod tests {
                 slowdown: (50.0 + extra_ms) / 50.0,
                 dominant: vec!["read".to_owned(), "openat".to_owned()],
             }),
-            timing: Ok(Timing { runc_ms, runsc_ms }),
+            timing: Ok(Timing {
+                runc_ms,
+                runsc_ms,
+                runc_spread: 4.0,
+                runsc_spread: 12.0,
+            }),
             tried: Ok(TryTimes {
                 runc_ms: 40.0,
                 runsc_ms: 2000.0,
@@ -263,7 +270,7 @@ mod tests {
         let mut r = row("w", 100.0, 2000.0, 2400.0);
         assert_eq!(
             table_row(&r),
-            "| w | 100 ms | 2000 ms | 20.00× | 25.00× | +25% | 100 → 600 ms | +500% | \
+            "| w | 100 ms ±4% | 2000 ms ±12% | 20.00× | 25.00× | +25% | 100 → 600 ms | +500% | \
              50 ms (40 ms): 49.00× | 40 → 2000 ms: 50.0× | read, openat |"
         );
         r.timing = Err(anyhow::anyhow!("sandprof bench -- CMD failed: exit 1 | x"));
@@ -291,7 +298,8 @@ mod tests {
             summary(&refs, "Longer workloads"),
             "- Longer workloads: 2 of 3 within ±30% of the measured slowdown (0 could not \
              be compared); median absolute error 25%; on the syscall part alone (extra \
-             minus start-up, where the measured part is over 10 ms) 250%."
+             minus start-up, where the measured part is over 10 ms) 250%; the report's own \
+             slowdown, on the profile's duration, 145%."
         );
         assert_eq!(median(vec![3.0, 1.0, 2.0, 10.0]), Some(2.5));
         assert_eq!(median(Vec::new()), None);
