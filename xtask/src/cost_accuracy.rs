@@ -156,15 +156,8 @@ fn predict(sandprof: &Path, bench: &Path, w: &Workload, out: &Path) -> anyhow::R
     };
     let mut plain = private_tmp();
     if let Some(user) = &w.user {
-        plain.args([
-            "setpriv",
-            "--reuid",
-            user,
-            "--regid",
-            user,
-            "--init-groups",
-            "--",
-        ]);
+        // runuser: the user's own group and supplementary groups, as `--user` sets.
+        plain.args(["runuser", "-u", user, "--"]);
     }
     let begun = Instant::now();
     output_of(plain.args(&w.command), "the untraced run on the host")?;

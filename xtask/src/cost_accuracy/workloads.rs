@@ -164,3 +164,37 @@ pub fn corpus_workloads(root: &Path) -> anyhow::Result<(Vec<Workload>, Vec<Strin
         .collect();
     Ok((workloads, services.into_iter().map(|p| p.name).collect()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_corpus_without_its_services_and_five_longer_workloads() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let (programs, services) = corpus_workloads(&root).unwrap();
+        let text = std::fs::read_to_string(root.join("tests/corpus/corpus.toml")).unwrap();
+        let entries = text.matches("[[program]]").count();
+        let marked = text.matches("\nservice = true").count();
+        assert_eq!((programs.len(), services.len()), (entries - marked, marked));
+        assert!(services.iter().any(|s| s == "nginx"));
+        assert!(programs.iter().any(|w| w.name == "date"));
+        assert!(programs.iter().all(|w| w.corpus && w.label == w.name));
+        let longer: Vec<String> = longer_workloads().into_iter().map(|w| w.name).collect();
+        assert_eq!(
+            longer,
+            [
+                "tar",
+                "sqlite3-inserts",
+                "python3-unittest",
+                "find",
+                "fork-exec"
+            ]
+        );
+        let sqlite = &longer_workloads()[1];
+        assert_eq!(
+            sqlite.command[2].matches("insert into t values").count(),
+            300
+        );
+    }
+}
