@@ -307,6 +307,12 @@ fn works_when_nothing_fails() {
         "identical"
     );
     assert_eq!(report["trial"]["network"], "loopback");
+    // The profile's duration is the runc run's, not the tracer's wait for runsc's run.
+    assert_eq!(report["trial"]["runs"][0]["runtime"], "runc");
+    assert_eq!(
+        report["captures"][0]["duration_ms"],
+        report["trial"]["runs"][0]["wall_ms"]
+    );
     for run in report["trial"]["runs"].as_array().unwrap() {
         assert_eq!(run["stdout"]["text"], "same\n");
         assert!(run["peak_memory_bytes"].as_u64().unwrap() > 0, "{run}");

@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use xtask::{bench, import_gvisor, import_syscalls, run, setup, test, try_accuracy};
+use xtask::{bench, cost_accuracy, import_gvisor, import_syscalls, run, setup, test, try_accuracy};
 
 /// sandprof's maintenance tasks.
 #[derive(Debug, Parser)]
@@ -24,6 +24,9 @@ enum Task {
     /// Run `sandprof try`'s calibration corpus (root, runc, runsc) and rewrite the
     /// accuracy table in docs/try.md.
     TryAccuracy(try_accuracy::Options),
+    /// Check `report --bench`'s predicted gVisor slowdown against measured wall times
+    /// (root, runc, runsc) and rewrite the accuracy table in docs/bench.md.
+    CostAccuracy(cost_accuracy::Options),
     /// Regenerate the gVisor history in `syscall-db/data/gvisor/` from a gVisor
     /// repository: every release (`--all-releases`) or one checked-out release.
     ImportGvisor(import_gvisor::Options),
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
         Task::Run(opts) => run::run_sandprof(opts),
         Task::Test(opts) => test::run_tests(opts).map(|()| 0),
         Task::TryAccuracy(opts) => try_accuracy::run_accuracy(opts).map(|()| 0),
+        Task::CostAccuracy(opts) => cost_accuracy::run_cost_accuracy(opts).map(|()| 0),
         Task::ImportGvisor(opts) => import_gvisor::run(opts).map(|()| 0),
         Task::ImportSyscalls(opts) => import_syscalls::run(opts).map(|()| 0),
     };

@@ -146,7 +146,6 @@ struct Stopping {
 impl Session {
     /// Runs the capture to its end and returns what was gathered.
     pub async fn run(mut self) -> anyhow::Result<RawCapture> {
-        let started = SystemTime::now();
         let mut gathered = Gathered::default();
         let seeded = self.seed(&mut gathered)?;
         enable_caches(&mut self.probe)?;
@@ -171,6 +170,10 @@ impl Session {
                 "sandprof: tracing {seeded} task(s); Ctrl-C to stop"
             );
         }
+        // The capture's window: from the moment the target is followed (a command is
+        // released just after) to the moment its end is seen, not counting the probe's
+        // set-up and detach, so that a profile's duration is the workload's.
+        let started = SystemTime::now();
         let mut command_exit = match &mut self.ending {
             Ending::CommandTree(child) => CommandExit::Running(child.release()?),
             _ => CommandExit::NotACommand,
@@ -178,6 +181,7 @@ impl Session {
         let (stopped_by, early) = self
             .event_loop(&mut ring, &mut gathered, &mut command_exit)
             .await?;
+        let ended = SystemTime::now();
         if early.is_some() && !self.caller_stops_target {
             self.report_left_running()?;
         }
@@ -189,7 +193,6 @@ impl Session {
             gathered.handle(&item);
         }
         let exit = command_exit.status();
-        let ended = SystemTime::now();
         let drained = drain(&self.probe)?;
         Ok(RawCapture {
             arch: self.probe.plan.arch,
