@@ -45,7 +45,7 @@ pub struct Options {
 
 /// `report --bench`'s prediction for one profile.
 struct Prediction {
-    /// The profile's duration, the base of the report's own slowdown.
+    /// The profile's duration, the base of the report's own slowdowns.
     profiled_ms: f64,
     /// The same command's wall time on the host, untraced, just before.
     host_ms: f64,
@@ -85,7 +85,7 @@ struct Compared {
     error_pct: f64,
     measured_calls_ms: f64,
     predicted_calls_ms: f64,
-    /// The error of the report's own slowdown, on the profile's duration.
+    /// The error of the report's own create-to-exit slowdown, on the profile's duration.
     report_error_pct: f64,
 }
 

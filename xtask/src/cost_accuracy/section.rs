@@ -83,7 +83,7 @@ fn summary(rows: &[&Row], what: &str) -> String {
         "- {what}: {within} of {} within ±{TARGET_PCT:.0}% of the measured slowdown \
          ({} could not be compared); median absolute error {}; on the syscall part alone \
          (extra minus start-up, where the measured part is over 10 ms) {}; the report's \
-         own slowdown, on the profile's duration, {}.",
+         own create-to-exit slowdown, on the profile's duration, {}.",
         compared.len(),
         rows.len() - compared.len(),
         abs(|c| Some(c.error_pct)),
@@ -299,7 +299,7 @@ mod tests {
             "- Longer workloads: 2 of 3 within ±30% of the measured slowdown (0 could not \
              be compared); median absolute error 25%; on the syscall part alone (extra \
              minus start-up, where the measured part is over 10 ms) 250%; the report's own \
-             slowdown, on the profile's duration, 145%."
+             create-to-exit slowdown, on the profile's duration, 145%."
         );
         assert_eq!(median(vec![3.0, 1.0, 2.0, 10.0]), Some(2.5));
         assert_eq!(median(Vec::new()), None);
