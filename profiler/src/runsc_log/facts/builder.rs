@@ -64,7 +64,11 @@ pub struct FactsBuilder<'s> {
     /// `names` by id.
     name_list: Vec<SyscallId>,
     comms: FxHashMap<Box<[u8]>, u32>,
-    call_index: FxHashMap<(u32, u32, FieldValues), usize>,
+    /// Call aggregates by syscall name id, task name id and captured values, as
+    /// bytes ([`CaptureSpec::read_key`]).
+    call_index: FxHashMap<Box<[u8]>, usize>,
+    /// The key of the line being read, kept to reuse its allocation.
+    call_key: Vec<u8>,
     event_index: FxHashMap<EventKind, usize>,
     /// Streams by (file, hash of the tag, runsc pid).
     stream_index: FxHashMap<(u32, u64, u32), u32>,
@@ -87,6 +91,7 @@ impl<'s> FactsBuilder<'s> {
             name_list: Vec::new(),
             comms: FxHashMap::default(),
             call_index: FxHashMap::default(),
+            call_key: Vec::new(),
             event_index: FxHashMap::default(),
             stream_index: FxHashMap::default(),
             tasks: Tasks::default(),
@@ -276,26 +281,33 @@ impl<'s> FactsBuilder<'s> {
             self.facts.overflow.calls += 1;
             return;
         };
-        let captured = match line.name {
-            SyscallName::Named(name) => self.spec.read(name, line.args),
-            SyscallName::Number(_) => None,
-        };
-        let (fields, incomplete) = match captured {
-            Some(c) => (c.fields, c.incomplete),
-            None => (FieldValues::new(), Vec::new()),
-        };
-        let call_key = (name_id, comm_id, fields);
-        let index = match self.call_index.get(&call_key) {
+        let mut call_key = std::mem::take(&mut self.call_key);
+        call_key.clear();
+        call_key.extend_from_slice(&name_id.to_le_bytes());
+        call_key.extend_from_slice(&comm_id.to_le_bytes());
+        if let SyscallName::Named(name) = line.name {
+            self.spec.read_key(name, line.args, &mut call_key);
+        }
+        let index = match self.call_index.get(call_key.as_slice()) {
             Some(&i) => Some(i),
             None => {
+                let captured = match line.name {
+                    SyscallName::Named(name) => self.spec.read(name, line.args),
+                    SyscallName::Number(_) => None,
+                };
+                let (fields, incomplete) = match captured {
+                    Some(c) => (c.fields, c.incomplete),
+                    None => (FieldValues::new(), Vec::new()),
+                };
                 let syscall = SyscallId::from_name(line.name);
-                let index = self.new_call(syscall, line.comm, call_key.2.clone(), incomplete, at);
+                let index = self.new_call(syscall, line.comm, fields, incomplete, at);
                 if let Some(i) = index {
-                    self.call_index.insert(call_key, i);
+                    self.call_index.insert(Box::from(call_key.as_slice()), i);
                 }
                 index
             }
         };
+        self.call_key = call_key;
         let Some(index) = index else {
             self.facts.overflow.calls += 1;
             return;
