@@ -19,7 +19,7 @@ use super::model::{
     SuspectKind, SyscallId, Termination, TerminationKind, Where,
 };
 use super::process::{key, FailedCall, InFlight, Tasks, MAX_THREADS};
-use crate::runsc_log::capture::CaptureSpec;
+use crate::runsc_log::capture::{CaptureSpec, SyscallCapture};
 use crate::runsc_log::strace::{Outcome, Phase, StraceLine, SyscallName};
 use crate::runsc_log::task::TaskIds;
 mod messages;
@@ -63,6 +63,8 @@ pub struct FactsBuilder<'s> {
     names: FxHashMap<Box<[u8]>, u32>,
     /// `names` by id.
     name_list: Vec<SyscallId>,
+    /// The captured fields of each name, by id: looked up once per name, not per line.
+    name_captures: Vec<Option<&'s SyscallCapture>>,
     comms: FxHashMap<Box<[u8]>, u32>,
     /// Call aggregates by syscall name id, task name id and captured values, as
     /// bytes ([`CaptureSpec::read_key`]).
@@ -89,6 +91,7 @@ impl<'s> FactsBuilder<'s> {
             facts: LogFacts::default(),
             names: FxHashMap::default(),
             name_list: Vec::new(),
+            name_captures: Vec::new(),
             comms: FxHashMap::default(),
             call_index: FxHashMap::default(),
             call_key: Vec::new(),
@@ -266,6 +269,10 @@ impl<'s> FactsBuilder<'s> {
         }
         let id = intern(&mut self.names, bytes)?;
         self.name_list.push(SyscallId::from_name(name));
+        self.name_captures.push(match name {
+            SyscallName::Named(name) => self.spec.capture_of(name),
+            SyscallName::Number(_) => None,
+        });
         Some(id)
     }
 
@@ -285,8 +292,8 @@ impl<'s> FactsBuilder<'s> {
         call_key.clear();
         call_key.extend_from_slice(&name_id.to_le_bytes());
         call_key.extend_from_slice(&comm_id.to_le_bytes());
-        if let SyscallName::Named(name) = line.name {
-            self.spec.read_key(name, line.args, &mut call_key);
+        if let Some(capture) = self.name_captures[name_id as usize] {
+            self.spec.read_key(capture, line.args, &mut call_key);
         }
         let index = match self.call_index.get(call_key.as_slice()) {
             Some(&i) => Some(i),
