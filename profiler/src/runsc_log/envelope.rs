@@ -149,7 +149,7 @@ fn strip_source(s: &[u8]) -> Option<&[u8]> {
         return None;
     }
     let file = source[..colon].strip_suffix(b":")?;
-    if file.is_empty() || file.iter().any(|&b| b == b' ') {
+    if file.is_empty() || file.contains(&b' ') {
         return None;
     }
     match s.get(close + 1) {
