@@ -35,8 +35,8 @@ struct Field {
 /// The capture spec, prepared for strace text.
 #[derive(Debug, Default)]
 pub struct CaptureSpec {
-    /// Fields per syscall, with the highest argument index they read.
-    by_syscall: FxHashMap<String, (Vec<Field>, usize)>,
+    /// Fields per syscall.
+    by_syscall: FxHashMap<String, SyscallCapture>,
     /// Constants by group, then name (looked up by borrowed names, without allocating).
     constants: FxHashMap<String, FxHashMap<String, u64>>,
     /// Every constant by name alone; `None` when groups disagree on its value.
@@ -44,6 +44,14 @@ pub struct CaptureSpec {
     /// Every syscall name of the native arches: what a strace line with no header must
     /// name to be taken for one.
     syscall_names: rustc_hash::FxHashSet<String>,
+}
+
+/// One syscall's captured fields, as [`CaptureSpec::capture_of`] finds them.
+#[derive(Debug)]
+pub struct SyscallCapture {
+    fields: Vec<Field>,
+    /// The highest argument index the fields read.
+    last_arg: usize,
 }
 
 /// What one call's arguments give.
@@ -115,7 +123,7 @@ impl CaptureSpec {
             .collect();
         let last_arg = fields.iter().map(|f| f.arg).max().unwrap_or(0);
         self.by_syscall
-            .insert(capture.syscall.clone(), (fields, last_arg));
+            .insert(capture.syscall.clone(), SyscallCapture { fields, last_arg });
     }
 
     /// Adds a constant (tests).
@@ -159,33 +167,72 @@ impl CaptureSpec {
     /// has none. An argument the list lacks (a line cut short) makes its field
     /// incomplete.
     pub fn read(&self, syscall: &str, arg_text: &[u8]) -> Option<Captured> {
-        let (fields, last_arg) = self.by_syscall.get(syscall)?;
+        let capture = self.capture_of(syscall)?;
         let mut out = Captured::default();
+        self.each_field(capture, arg_text, |field, value| match value {
+            Ok(Some(v)) => {
+                out.fields.insert(field.name.clone(), v);
+            }
+            // A path outside the kept prefixes: not recorded, like the tracer.
+            Ok(None) => {}
+            Err(()) => out.incomplete.push(field.name.clone()),
+        });
+        Some(out)
+    }
+
+    /// `syscall`'s captured fields, if it has any: found once per syscall name by the
+    /// caller, then handed to [`Self::read_key`] for each of its lines.
+    pub fn capture_of(&self, syscall: &str) -> Option<&SyscallCapture> {
+        self.by_syscall.get(syscall)
+    }
+
+    /// Appends the values of a syscall's captured fields to `key` in a compact form:
+    /// two argument lists append the same bytes exactly when [`Self::read`] gives them
+    /// the same fields (the database names each field of a syscall once, and the
+    /// fields come in the spec's order). Used to find a call's aggregate without
+    /// building its fields (a map of owned strings) for every line.
+    pub fn read_key(&self, capture: &SyscallCapture, arg_text: &[u8], key: &mut Vec<u8>) {
+        self.each_field(capture, arg_text, |_, value| match value {
+            Ok(Some(FieldValue::Int(n))) => {
+                key.push(1);
+                key.extend_from_slice(&n.to_le_bytes());
+            }
+            Ok(Some(FieldValue::Str(text))) => {
+                key.push(2);
+                key.extend_from_slice(&(text.len() as u64).to_le_bytes());
+                key.extend_from_slice(text.as_bytes());
+            }
+            // Not among the fields, whether unread or outside the kept paths.
+            Ok(None) | Err(()) => key.push(0),
+        });
+    }
+
+    /// Reads each of a syscall's captured fields and hands it to `f` with its value:
+    /// `Ok(None)` for a path outside the kept prefixes, `Err` for a field the text does
+    /// not give.
+    fn each_field(
+        &self,
+        capture: &SyscallCapture,
+        arg_text: &[u8],
+        mut f: impl FnMut(&Field, Result<Option<FieldValue>, ()>),
+    ) {
         let mut list: [Option<&[u8]>; 6] = [None; 6];
         // Split only as far as the last field's argument: the rest may be a long
         // structure or buffer dump.
         for (slot, arg) in list
             .iter_mut()
             .zip(args::split(arg_text))
-            .take(last_arg + 1)
+            .take(capture.last_arg + 1)
         {
             *slot = Some(arg);
         }
-        for field in fields {
+        for field in &capture.fields {
             let value = match (&field.reading, list.get(field.arg).copied().flatten()) {
                 (Some(reading), Some(text)) => self.value(reading, text),
                 _ => Err(()),
             };
-            match value {
-                Ok(Some(v)) => {
-                    out.fields.insert(field.name.clone(), v);
-                }
-                // A path outside the kept prefixes: not recorded, like the tracer.
-                Ok(None) => {}
-                Err(()) => out.incomplete.push(field.name.clone()),
-            }
+            f(field, value);
         }
-        Some(out)
     }
 
     fn value(&self, reading: &Reading, text: &[u8]) -> Result<Option<FieldValue>, ()> {
@@ -401,6 +448,42 @@ mod tests {
             )
             .unwrap();
         assert_eq!(got.incomplete, vec!["path".to_owned()]);
+    }
+
+    /// Keys are equal exactly when the fields read are.
+    #[test]
+    fn keys_match_exactly_when_fields_do() {
+        let spec = spec();
+        let lists: [(&str, &[u8]); 9] = [
+            ("socket", b"AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, 0x4"),
+            (
+                "socket",
+                b"AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, NETLINK_SOCK_DIAG",
+            ),
+            ("socket", b"AF_NETLINK, SOCK_RAW, 0x4"),
+            ("socket", b"AF_WHATEVER, SOCK_RAW"),
+            ("socket", b"AF_WHATEVER2, SOCK_RAW, 0x0"),
+            ("openat", b"AT_FDCWD /, 0x7f00 /proc/1/stat, O_RDONLY, 0o0"),
+            ("openat", b"AT_FDCWD /, 0x7f00 /proc/2/stat, O_RDONLY, 0o0"),
+            ("openat", b"AT_FDCWD /, 0x7f00 /etc/passwd, O_RDONLY, 0o0"),
+            (
+                "openat",
+                b"AT_FDCWD /, 0x7f00 (error decoding path), 0x0, 0o0",
+            ),
+        ];
+        let key = |syscall, args| {
+            let mut key = Vec::new();
+            spec.read_key(spec.capture_of(syscall).unwrap(), args, &mut key);
+            key
+        };
+        for (a_syscall, a) in lists {
+            for (b_syscall, b) in lists.into_iter().filter(|(s, _)| *s == a_syscall) {
+                let same_fields = spec.read(a_syscall, a).unwrap().fields
+                    == spec.read(b_syscall, b).unwrap().fields;
+                assert_eq!(key(a_syscall, a) == key(b_syscall, b), same_fields);
+            }
+        }
+        assert!(spec.capture_of("getpid").is_none());
     }
 
     #[test]

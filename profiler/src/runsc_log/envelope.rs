@@ -123,8 +123,11 @@ pub fn looks_like_glog(line: &[u8]) -> bool {
 /// `mmdd hh:mm:ss.uuuuuu ` (with the space after it), checked position by position.
 fn is_glog_stamp(s: &[u8]) -> bool {
     const DIGITS: [usize; 16] = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 16, 17, 18, 19];
-    s.len() == 21
-        && s[4] == b' '
+    // As an array, every index below is known in range.
+    let Ok(s) = <&[u8; 21]>::try_from(s) else {
+        return false;
+    };
+    s[4] == b' '
         && s[7] == b':'
         && s[10] == b':'
         && s[13] == b'.'
@@ -136,13 +139,17 @@ fn is_glog_stamp(s: &[u8]) -> bool {
 fn strip_source(s: &[u8]) -> Option<&[u8]> {
     let close = memchr::memchr(b']', s)?;
     let source = &s[..close];
-    let colon = memchr::memrchr(b':', source)?;
-    let (file, line) = (&source[..colon], &source[colon + 1..]);
-    if file.is_empty()
-        || file.contains(&b' ')
-        || line.is_empty()
-        || !line.iter().all(u8::is_ascii_digit)
-    {
+    // `file:line` is a dozen bytes: walk back over the line's digits to the colon by
+    // hand, where a search for the last `:` costs more to set up than it scans.
+    let mut colon = source.len();
+    while colon > 0 && source[colon - 1].is_ascii_digit() {
+        colon -= 1;
+    }
+    if colon == source.len() {
+        return None;
+    }
+    let file = source[..colon].strip_suffix(b":")?;
+    if file.is_empty() || file.contains(&b' ') {
         return None;
     }
     match s.get(close + 1) {
@@ -465,5 +472,49 @@ mod tests {
             parse_json(br#"{"jsonPayload":{"x":1}}"#),
             Err(JsonProblem::Shape("a `jsonPayload` with no message"))
         );
+    }
+
+    /// `file:line] ` found by searching for `]` and the last `:`: the definition the
+    /// short walk must agree with.
+    fn reference_strip_source(s: &[u8]) -> Option<&[u8]> {
+        let close = memchr::memchr(b']', s)?;
+        let source = &s[..close];
+        let colon = memchr::memrchr(b':', source)?;
+        let (file, line) = (&source[..colon], &source[colon + 1..]);
+        if file.is_empty()
+            || file.contains(&b' ')
+            || line.is_empty()
+            || !line.iter().all(u8::is_ascii_digit)
+        {
+            return None;
+        }
+        match s.get(close + 1) {
+            Some(b' ') => Some(&s[close + 2..]),
+            None => Some(&s[close + 1..]),
+            Some(_) => None,
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn strip_source_agrees_with_the_search(
+            s in proptest::collection::vec(proptest::sample::select(b"a.: ]12".to_vec()), 0..24)
+        ) {
+            proptest::prop_assert_eq!(strip_source(&s), reference_strip_source(&s));
+        }
+
+        #[test]
+        fn glog_stamps_are_checked_at_every_position(
+            at in 0usize..21,
+            byte in proptest::sample::select(b"0 9:.a/".to_vec()),
+        ) {
+            let mut stamp = *b"0102 15:04:05.123456 ";
+            let expected = match stamp[at] {
+                b'0'..=b'9' => byte.is_ascii_digit(),
+                separator => byte == separator,
+            };
+            stamp[at] = byte;
+            proptest::prop_assert_eq!(is_glog_stamp(&stamp), expected);
+        }
     }
 }

@@ -118,6 +118,18 @@ pub fn parse(rest: &[u8]) -> Option<StraceLine<'_>> {
     None
 }
 
+/// The bytes of a syscall name in runsc's table: lowercase letters, digits and `_`.
+const NAME_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        table[b] = byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'_';
+        b += 1;
+    }
+    table
+};
+
 /// Reads `name(` at the start of `s` (`name` also `sys_N` or `UNKNOWN[N/0xN]`);
 /// returns the name and the offset of `(`.
 pub fn syscall_name_at(s: &[u8]) -> Option<(SyscallName<'_>, usize)> {
@@ -134,8 +146,8 @@ pub fn syscall_name_at(s: &[u8]) -> Option<(SyscallName<'_>, usize)> {
     }
     let len = s
         .iter()
-        .take_while(|&&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        .count();
+        .position(|&b| !NAME_BYTE[usize::from(b)])
+        .unwrap_or(s.len());
     if len == 0 || s.get(len) != Some(&b'(') {
         return None;
     }

@@ -19,7 +19,7 @@ use super::model::{
     SuspectKind, SyscallId, Termination, TerminationKind, Where,
 };
 use super::process::{key, FailedCall, InFlight, Tasks, MAX_THREADS};
-use crate::runsc_log::capture::CaptureSpec;
+use crate::runsc_log::capture::{CaptureSpec, SyscallCapture};
 use crate::runsc_log::strace::{Outcome, Phase, StraceLine, SyscallName};
 use crate::runsc_log::task::TaskIds;
 mod messages;
@@ -63,8 +63,14 @@ pub struct FactsBuilder<'s> {
     names: FxHashMap<Box<[u8]>, u32>,
     /// `names` by id.
     name_list: Vec<SyscallId>,
+    /// The captured fields of each name, by id: looked up once per name, not per line.
+    name_captures: Vec<Option<&'s SyscallCapture>>,
     comms: FxHashMap<Box<[u8]>, u32>,
-    call_index: FxHashMap<(u32, u32, FieldValues), usize>,
+    /// Call aggregates by syscall name id, task name id and captured values, as
+    /// bytes ([`CaptureSpec::read_key`]).
+    call_index: FxHashMap<Box<[u8]>, usize>,
+    /// The key of the line being read, kept to reuse its allocation.
+    call_key: Vec<u8>,
     event_index: FxHashMap<EventKind, usize>,
     /// Streams by (file, hash of the tag, runsc pid).
     stream_index: FxHashMap<(u32, u64, u32), u32>,
@@ -85,8 +91,10 @@ impl<'s> FactsBuilder<'s> {
             facts: LogFacts::default(),
             names: FxHashMap::default(),
             name_list: Vec::new(),
+            name_captures: Vec::new(),
             comms: FxHashMap::default(),
             call_index: FxHashMap::default(),
+            call_key: Vec::new(),
             event_index: FxHashMap::default(),
             stream_index: FxHashMap::default(),
             tasks: Tasks::default(),
@@ -261,6 +269,10 @@ impl<'s> FactsBuilder<'s> {
         }
         let id = intern(&mut self.names, bytes)?;
         self.name_list.push(SyscallId::from_name(name));
+        self.name_captures.push(match name {
+            SyscallName::Named(name) => self.spec.capture_of(name),
+            SyscallName::Number(_) => None,
+        });
         Some(id)
     }
 
@@ -276,26 +288,33 @@ impl<'s> FactsBuilder<'s> {
             self.facts.overflow.calls += 1;
             return;
         };
-        let captured = match line.name {
-            SyscallName::Named(name) => self.spec.read(name, line.args),
-            SyscallName::Number(_) => None,
-        };
-        let (fields, incomplete) = match captured {
-            Some(c) => (c.fields, c.incomplete),
-            None => (FieldValues::new(), Vec::new()),
-        };
-        let call_key = (name_id, comm_id, fields);
-        let index = match self.call_index.get(&call_key) {
+        let mut call_key = std::mem::take(&mut self.call_key);
+        call_key.clear();
+        call_key.extend_from_slice(&name_id.to_le_bytes());
+        call_key.extend_from_slice(&comm_id.to_le_bytes());
+        if let Some(capture) = self.name_captures[name_id as usize] {
+            self.spec.read_key(capture, line.args, &mut call_key);
+        }
+        let index = match self.call_index.get(call_key.as_slice()) {
             Some(&i) => Some(i),
             None => {
+                let captured = match line.name {
+                    SyscallName::Named(name) => self.spec.read(name, line.args),
+                    SyscallName::Number(_) => None,
+                };
+                let (fields, incomplete) = match captured {
+                    Some(c) => (c.fields, c.incomplete),
+                    None => (FieldValues::new(), Vec::new()),
+                };
                 let syscall = SyscallId::from_name(line.name);
-                let index = self.new_call(syscall, line.comm, call_key.2.clone(), incomplete, at);
+                let index = self.new_call(syscall, line.comm, fields, incomplete, at);
                 if let Some(i) = index {
-                    self.call_index.insert(call_key, i);
+                    self.call_index.insert(Box::from(call_key.as_slice()), i);
                 }
                 index
             }
         };
+        self.call_key = call_key;
         let Some(index) = index else {
             self.facts.overflow.calls += 1;
             return;
