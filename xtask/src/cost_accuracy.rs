@@ -32,7 +32,7 @@ pub struct Options {
     #[arg(long, value_name = "FILE")]
     pub bench: Option<PathBuf>,
     /// Runs of each workload under each runtime (`sandprof bench --repetitions`).
-    #[arg(long, value_name = "N", default_value_t = 3)]
+    #[arg(long, value_name = "N", default_value_t = 5)]
     pub repetitions: usize,
     /// Check only this workload (a corpus program's name, or tar, sqlite3-inserts,
     /// python3-unittest, find, fork-exec); may be repeated. Implies --print.
