@@ -316,25 +316,6 @@ fn measurement(sandprof: &Path, given: Option<PathBuf>, scratch: &Path) -> anyho
     Ok(out)
 }
 
-/// Replaces the marked section of `doc` with `text`.
-fn rewrite(doc: &Path, text: &str) -> anyhow::Result<()> {
-    let current =
-        std::fs::read_to_string(doc).with_context(|| format!("cannot read {}", doc.display()))?;
-    let (Some(begin), Some(end)) = (current.find(BEGIN), current.find(END)) else {
-        bail!(
-            "{} has no cost-accuracy markers ({BEGIN} … {END})",
-            doc.display()
-        );
-    };
-    let updated = format!(
-        "{}{}{}",
-        &current[..begin],
-        text.trim_end(),
-        &current[end + END.len()..]
-    );
-    std::fs::write(doc, updated).with_context(|| format!("cannot write {}", doc.display()))
-}
-
 /// Runs the task.
 pub fn run_cost_accuracy(opts: Options) -> anyhow::Result<()> {
     anyhow::ensure!(opts.repetitions > 0, "--repetitions must be at least 1");
@@ -378,7 +359,7 @@ pub fn run_cost_accuracy(opts: Options) -> anyhow::Result<()> {
         return Ok(());
     }
     let doc = root.join("docs/bench.md");
-    rewrite(&doc, &text)?;
+    crate::corpus::rewrite_section(&doc, BEGIN, END, &text)?;
     eprintln!(
         "cost-accuracy: rewrote the cost-accuracy section of {}",
         doc.display()

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context as _};
-use serde::Deserialize;
 
 use crate::cmd::{cargo, run};
+use crate::corpus::{self, Program};
 
 /// Options of `cargo xtask try-accuracy`.
 #[derive(Debug, clap::Args)]
@@ -20,23 +20,6 @@ pub struct Options {
     /// Print the section instead of rewriting docs/try.md.
     #[arg(long)]
     pub print: bool,
-}
-
-#[derive(Deserialize)]
-struct Corpus {
-    program: Vec<Program>,
-}
-
-#[derive(Deserialize)]
-struct Program {
-    name: String,
-    #[serde(default)]
-    service: bool,
-    command: Vec<String>,
-    #[serde(default)]
-    user: Option<String>,
-    #[serde(default)]
-    differs: Option<String>,
 }
 
 /// What one trial said.
@@ -178,12 +161,7 @@ pub fn run_accuracy(opts: Options) -> anyhow::Result<()> {
     let root = workspace();
     run(cargo().args(["build", "--locked", "--release", "--bins"]))?;
     let sandprof = root.join("target/release/sandprof");
-    let corpus_path = root.join("tests/corpus/corpus.toml");
-    let corpus: Corpus = toml::from_str(
-        &std::fs::read_to_string(&corpus_path)
-            .with_context(|| format!("cannot read {}", corpus_path.display()))?,
-    )
-    .with_context(|| format!("{} is not a valid corpus", corpus_path.display()))?;
+    let corpus = corpus::load(&root)?;
     let scratch = tempfile::tempdir().context("cannot create a scratch directory")?;
     let mut outcomes = Vec::new();
     for program in &corpus.program {
@@ -208,21 +186,7 @@ pub fn run_accuracy(opts: Options) -> anyhow::Result<()> {
         return Ok(());
     }
     let doc = root.join("docs/try.md");
-    let current =
-        std::fs::read_to_string(&doc).with_context(|| format!("cannot read {}", doc.display()))?;
-    let (Some(begin), Some(end)) = (current.find(BEGIN), current.find(END)) else {
-        bail!(
-            "{} has no accuracy markers ({BEGIN} … {END})",
-            doc.display()
-        );
-    };
-    let updated = format!(
-        "{}{}{}",
-        &current[..begin],
-        text.trim_end(),
-        &current[end + END.len()..]
-    );
-    std::fs::write(&doc, updated).with_context(|| format!("cannot write {}", doc.display()))?;
+    corpus::rewrite_section(&doc, BEGIN, END, &text)?;
     eprintln!(
         "try-accuracy: rewrote the accuracy section of {}",
         doc.display()

@@ -4,8 +4,7 @@
 
 use std::path::Path;
 
-use anyhow::Context as _;
-use serde::Deserialize;
+use crate::corpus::Program;
 
 /// One program whose cost is checked.
 pub struct Workload {
@@ -18,21 +17,6 @@ pub struct Workload {
     pub user: Option<String>,
     /// From the corpus (else one of the longer workloads).
     pub corpus: bool,
-}
-
-#[derive(Deserialize)]
-struct Corpus {
-    program: Vec<Program>,
-}
-
-#[derive(Deserialize)]
-struct Program {
-    name: String,
-    #[serde(default)]
-    service: bool,
-    command: Vec<String>,
-    #[serde(default)]
-    user: Option<String>,
 }
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -144,12 +128,7 @@ fn tree_size(dir: &Path) -> (u64, f64) {
 
 /// The corpus programs that exit on their own, and the names of the services.
 pub fn corpus_workloads(root: &Path) -> anyhow::Result<(Vec<Workload>, Vec<String>)> {
-    let path = root.join("tests/corpus/corpus.toml");
-    let corpus: Corpus = toml::from_str(
-        &std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?,
-    )
-    .with_context(|| format!("{} is not a valid corpus", path.display()))?;
+    let corpus = crate::corpus::load(root)?;
     let (services, programs): (Vec<Program>, Vec<Program>) =
         corpus.program.into_iter().partition(|p| p.service);
     let workloads = programs
