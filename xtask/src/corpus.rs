@@ -3,6 +3,7 @@
 //! a document with a task's generated text.
 
 use std::path::Path;
+use std::process::Command;
 
 use anyhow::{bail, Context as _};
 use serde::Deserialize;
@@ -40,6 +41,19 @@ pub fn load(root: &Path) -> anyhow::Result<Corpus> {
             .with_context(|| format!("cannot read {}", path.display()))?,
     )
     .with_context(|| format!("{} is not a valid corpus", path.display()))
+}
+
+/// `sandprof try` of `command` (as `user`, when given), its JSON report written to `out`,
+/// killed after 90 s: as both accuracy tasks run a workload through it.
+pub fn try_command(sandprof: &Path, command: &[String], user: Option<&str>, out: &Path) -> Command {
+    let mut cmd = Command::new(sandprof);
+    cmd.args(["try", "--format", "json", "--timeout", "90s", "-o"])
+        .arg(out);
+    if let Some(user) = user {
+        cmd.args(["--user", user]);
+    }
+    cmd.arg("--").args(command);
+    cmd
 }
 
 /// Replaces the text of `doc` from marker `begin` to marker `end` (both included) with

@@ -109,13 +109,6 @@ impl Row {
     }
 }
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask sits in the workspace")
-        .to_path_buf()
-}
-
 /// Runs `cmd`; its standard output on success, else an error with its standard error.
 fn output_of(cmd: &mut Command, what: &str) -> anyhow::Result<Vec<u8>> {
     let done = cmd
@@ -237,14 +230,7 @@ fn time(sandprof: &Path, w: &Workload, repetitions: usize) -> anyhow::Result<Tim
 
 /// `sandprof try`'s wall times; its report is read whatever its verdict.
 fn try_times(sandprof: &Path, w: &Workload, out: &Path) -> anyhow::Result<TryTimes> {
-    let mut cmd = Command::new(sandprof);
-    cmd.args(["try", "--format", "json", "--timeout", "90s", "-o"])
-        .arg(out);
-    if let Some(user) = &w.user {
-        cmd.args(["--user", user]);
-    }
-    cmd.arg("--").args(&w.command);
-    let done = cmd
+    let done = crate::corpus::try_command(sandprof, &w.command, w.user.as_deref(), out)
         .stdin(Stdio::null())
         .output()
         .context("cannot run sandprof try")?;
@@ -320,7 +306,7 @@ fn measurement(sandprof: &Path, given: Option<PathBuf>, scratch: &Path) -> anyho
 pub fn run_cost_accuracy(opts: Options) -> anyhow::Result<()> {
     anyhow::ensure!(opts.repetitions > 0, "--repetitions must be at least 1");
     let started = Instant::now();
-    let root = workspace();
+    let root = crate::workspace_root();
     setup::run_setup(setup::Options::default())?;
     run(cargo().args(["build", "--locked", "--release", "--bins"]))?;
     let sandprof = root.join("target/release/sandprof");

@@ -1,4 +1,7 @@
 //! The tasks behind `cargo xtask`, as a library so their parsers can be tested.
+
+use std::path::{Path, PathBuf};
+
 pub mod bench;
 pub mod cmd;
 pub mod corpus;
@@ -10,3 +13,11 @@ pub mod run;
 pub mod setup;
 pub mod test;
 pub mod try_accuracy;
+
+/// The workspace's root directory: xtask's parent.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask sits in the workspace")
+        .to_path_buf()
+}

@@ -29,10 +29,7 @@ pub fn run_sandprof(opts: Options) -> anyhow::Result<i32> {
         build.arg("--release");
     }
     run(&mut build)?;
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .context("xtask has no parent directory")?
-        .to_path_buf();
+    let root = crate::workspace_root();
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     let bin = target

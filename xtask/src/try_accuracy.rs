@@ -6,7 +6,7 @@
 //! disagreement the corpus explains (`differs`).
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use anyhow::{bail, Context as _};
@@ -36,22 +36,8 @@ struct Outcome {
 const BEGIN: &str = "<!-- accuracy:begin (cargo xtask try-accuracy) -->";
 const END: &str = "<!-- accuracy:end -->";
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask sits in the workspace")
-        .to_path_buf()
-}
-
 fn trial(sandprof: &Path, program: &Program, out: &Path) -> anyhow::Result<Outcome> {
-    let mut cmd = Command::new(sandprof);
-    cmd.args(["try", "--format", "json", "--timeout", "90s", "-o"])
-        .arg(out);
-    if let Some(user) = &program.user {
-        cmd.args(["--user", user]);
-    }
-    cmd.arg("--").args(&program.command);
-    let done = cmd
+    let done = corpus::try_command(sandprof, &program.command, program.user.as_deref(), out)
         .output()
         .with_context(|| format!("cannot run sandprof for {}", program.name))?;
     if !done.status.success() {
@@ -158,7 +144,7 @@ fn section(outcomes: &[Outcome], version: &str) -> String {
 
 /// Runs the task.
 pub fn run_accuracy(opts: Options) -> anyhow::Result<()> {
-    let root = workspace();
+    let root = crate::workspace_root();
     run(cargo().args(["build", "--locked", "--release", "--bins"]))?;
     let sandprof = root.join("target/release/sandprof");
     let corpus = corpus::load(&root)?;

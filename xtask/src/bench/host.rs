@@ -166,17 +166,10 @@ pub fn scratch_dir() -> anyhow::Result<Scratch> {
     Ok(Scratch { dir })
 }
 
-/// The workspace root (this crate's parent directory).
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
-}
-
 /// Builds the release binaries the benchmark runs (unless `skip`) and finds every
 /// program it needs.
 pub fn programs(skip_build: bool) -> anyhow::Result<Programs> {
-    let root = workspace_root();
+    let root = crate::workspace_root();
     if !skip_build {
         let mut build = cmd::cargo();
         build.current_dir(&root).args([
