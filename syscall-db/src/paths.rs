@@ -21,16 +21,26 @@ pub fn is_kept_path(path: &str) -> bool {
 /// component with `#` (it cannot allocate), so a component made only of digits and `#`s
 /// counts as numeric. Components that merely contain digits (`cpu1`, `nvidia0`) stay.
 pub fn fold_numbers(path: &str) -> String {
-    path.split('/')
-        .map(|c| {
-            if !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit() || b == b'#') {
-                "#"
-            } else {
-                c
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("/")
+    let mut folded = String::with_capacity(path.len());
+    for (i, component) in folded_components(path).enumerate() {
+        if i > 0 {
+            folded.push('/');
+        }
+        folded.push_str(component);
+    }
+    folded
+}
+
+/// The components of `path` as [`fold_numbers`] writes them, to be joined with `/`
+/// (for callers that write the folded path somewhere without allocating a string).
+pub fn folded_components(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/').map(|c| {
+        if !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit() || b == b'#') {
+            "#"
+        } else {
+            c
+        }
+    })
 }
 
 /// The path as recorded: folded, when it is under a kept prefix; `None` otherwise.

@@ -15,14 +15,25 @@ use super::args::{self, Symbol};
 /// How one field is read from strace text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Reading {
-    /// A number or symbolic value; symbols are resolved in `group`.
-    Integer { group: Option<String>, mask: u64 },
+    /// A number or symbolic value; symbols are resolved in `group` (an index into
+    /// [`CaptureSpec::groups`]).
+    Integer { group: Option<usize>, mask: u64 },
     /// A path, kept under [`syscall_db::USER_PATH_PREFIXES`].
     Path,
     /// A string, always kept.
     Text,
     /// The family of a socket address.
-    SockaddrFamily { group: Option<String> },
+    SockaddrFamily { group: Option<usize> },
+}
+
+/// A field's value as the text gives it, borrowed: what [`CaptureSpec::read`] turns
+/// into a [`FieldValue`] and [`CaptureSpec::read_key`] writes into a key, without
+/// allocating.
+enum Raw<'a> {
+    Int(u64),
+    /// A path under a kept prefix, not yet folded.
+    Path(&'a str),
+    Text(&'a str),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,7 +49,10 @@ pub struct CaptureSpec {
     /// Fields per syscall.
     by_syscall: FxHashMap<String, SyscallCapture>,
     /// Constants by group, then name (looked up by borrowed names, without allocating).
-    constants: FxHashMap<String, FxHashMap<String, u64>>,
+    /// Fields name their group by its index here, found once when the spec is built.
+    groups: Vec<FxHashMap<String, u64>>,
+    /// Indexes into `groups` by group name.
+    group_ids: FxHashMap<String, usize>,
     /// Every constant by name alone; `None` when groups disagree on its value.
     by_name: FxHashMap<String, Option<u64>>,
     /// Every syscall name of the native arches: what a strace line with no header must
@@ -106,14 +120,14 @@ impl CaptureSpec {
                 arg: f.arg as usize,
                 reading: match f.kind {
                     FieldKind::Arg => Some(Reading::Integer {
-                        group: f.names.clone(),
+                        group: f.names.as_deref().map(|g| self.group_id(g)),
                         mask: mask(f),
                     }),
                     FieldKind::UserPath => Some(Reading::Path),
                     FieldKind::UserStr => Some(Reading::Text),
                     FieldKind::UserU16 if f.offset == 0 && f.name == "family" => {
                         Some(Reading::SockaddrFamily {
-                            group: f.names.clone(),
+                            group: f.names.as_deref().map(|g| self.group_id(g)),
                         })
                     }
                     // strace prints no other structure fields in a form we can read.
@@ -126,12 +140,21 @@ impl CaptureSpec {
             .insert(capture.syscall.clone(), SyscallCapture { fields, last_arg });
     }
 
+    /// The index of constant group `group`, added empty if new.
+    fn group_id(&mut self, group: &str) -> usize {
+        if let Some(&id) = self.group_ids.get(group) {
+            return id;
+        }
+        self.groups.push(FxHashMap::default());
+        self.group_ids
+            .insert(group.to_owned(), self.groups.len() - 1);
+        self.groups.len() - 1
+    }
+
     /// Adds a constant (tests).
     pub fn add_constant(&mut self, group: &str, name: &str, value: u64) {
-        self.constants
-            .entry(group.to_owned())
-            .or_default()
-            .insert(name.to_owned(), value);
+        let id = self.group_id(group);
+        self.groups[id].insert(name.to_owned(), value);
         self.by_name
             .entry(name.to_owned())
             .and_modify(|v| {
@@ -155,7 +178,7 @@ impl CaptureSpec {
 
     /// The value of constant `name` of `group`.
     pub fn constant(&self, group: &str, name: &str) -> Option<u64> {
-        self.constants.get(group)?.get(name).copied()
+        self.groups[*self.group_ids.get(group)?].get(name).copied()
     }
 
     /// Whether `syscall` has captured fields.
@@ -170,8 +193,13 @@ impl CaptureSpec {
         let capture = self.capture_of(syscall)?;
         let mut out = Captured::default();
         self.each_field(capture, arg_text, |field, value| match value {
-            Ok(Some(v)) => {
-                out.fields.insert(field.name.clone(), v);
+            Ok(Some(raw)) => {
+                let value = match raw {
+                    Raw::Int(n) => FieldValue::Int(n),
+                    Raw::Path(path) => FieldValue::Str(syscall_db::paths::fold_numbers(path)),
+                    Raw::Text(text) => FieldValue::Str(text.to_owned()),
+                };
+                out.fields.insert(field.name.clone(), value);
             }
             // A path outside the kept prefixes: not recorded, like the tracer.
             Ok(None) => {}
@@ -193,11 +221,25 @@ impl CaptureSpec {
     /// building its fields (a map of owned strings) for every line.
     pub fn read_key(&self, capture: &SyscallCapture, arg_text: &[u8], key: &mut Vec<u8>) {
         self.each_field(capture, arg_text, |_, value| match value {
-            Ok(Some(FieldValue::Int(n))) => {
+            Ok(Some(Raw::Int(n))) => {
                 key.push(1);
                 key.extend_from_slice(&n.to_le_bytes());
             }
-            Ok(Some(FieldValue::Str(text))) => {
+            Ok(Some(Raw::Path(path))) => {
+                // Folded as `read` folds it, written after its length.
+                key.push(2);
+                let len_at = key.len();
+                key.extend_from_slice(&[0; 8]);
+                for (i, component) in syscall_db::paths::folded_components(path).enumerate() {
+                    if i > 0 {
+                        key.push(b'/');
+                    }
+                    key.extend_from_slice(component.as_bytes());
+                }
+                let len = (key.len() - len_at - 8) as u64;
+                key[len_at..len_at + 8].copy_from_slice(&len.to_le_bytes());
+            }
+            Ok(Some(Raw::Text(text))) => {
                 key.push(2);
                 key.extend_from_slice(&(text.len() as u64).to_le_bytes());
                 key.extend_from_slice(text.as_bytes());
@@ -210,11 +252,11 @@ impl CaptureSpec {
     /// Reads each of a syscall's captured fields and hands it to `f` with its value:
     /// `Ok(None)` for a path outside the kept prefixes, `Err` for a field the text does
     /// not give.
-    fn each_field(
+    fn each_field<'t>(
         &self,
         capture: &SyscallCapture,
-        arg_text: &[u8],
-        mut f: impl FnMut(&Field, Result<Option<FieldValue>, ()>),
+        arg_text: &'t [u8],
+        mut f: impl FnMut(&Field, Result<Option<Raw<'t>>, ()>),
     ) {
         let mut list: [Option<&[u8]>; 6] = [None; 6];
         // Split only as far as the last field's argument: the rest may be a long
@@ -235,25 +277,25 @@ impl CaptureSpec {
         }
     }
 
-    fn value(&self, reading: &Reading, text: &[u8]) -> Result<Option<FieldValue>, ()> {
-        match reading {
+    fn value<'t>(&self, reading: &Reading, text: &'t [u8]) -> Result<Option<Raw<'t>>, ()> {
+        match *reading {
             Reading::Integer { group, mask } => self
-                .integer(group.as_deref(), *mask, text)
-                .map(|n| Some(FieldValue::Int(n & mask))),
+                .integer(group, mask, text)
+                .map(|n| Some(Raw::Int(n & mask))),
             Reading::SockaddrFamily { group } => {
                 let family = args::sockaddr_family(text).ok_or(())?;
-                self.integer(group.as_deref(), u64::MAX, family)
-                    .map(|n| Some(FieldValue::Int(n)))
+                self.integer(group, u64::MAX, family)
+                    .map(|n| Some(Raw::Int(n)))
             }
             Reading::Path => {
                 let path = args::path(text).ok_or(())?;
                 let path = std::str::from_utf8(path).map_err(|_| ())?;
-                Ok(keep_path(path).map(FieldValue::Str))
+                Ok(syscall_db::paths::is_kept_path(path).then_some(Raw::Path(path)))
             }
             Reading::Text => {
                 let text = args::path(text).unwrap_or(text);
                 let text = std::str::from_utf8(text).map_err(|_| ())?;
-                Ok(Some(FieldValue::Str(text.trim_matches('"').to_owned())))
+                Ok(Some(Raw::Text(text.trim_matches('"'))))
             }
         }
     }
@@ -264,11 +306,11 @@ impl CaptureSpec {
     /// For a masked field runsc writes the value then flags outside the mask
     /// (`SOCK_RAW|SOCK_CLOEXEC`), so names it cannot resolve after one it could are
     /// those flags, and are skipped.
-    fn integer(&self, group: Option<&str>, mask: u64, text: &[u8]) -> Result<u64, ()> {
+    fn integer(&self, group: Option<usize>, mask: u64, text: &[u8]) -> Result<u64, ()> {
         if text.is_empty() {
             return Err(());
         }
-        let group = group.and_then(|g| self.constants.get(g));
+        let group = group.and_then(|g| self.groups.get(g));
         let mut value = 0u64;
         let mut resolved_any = false;
         for part in args::symbol_parts(text) {
@@ -289,12 +331,6 @@ impl CaptureSpec {
         }
         Ok(value)
     }
-}
-
-/// Folds a path like the tracer (numeric components → `#`) when it is under a kept
-/// prefix; `None` otherwise.
-pub fn keep_path(path: &str) -> Option<String> {
-    syscall_db::paths::kept_path(path)
 }
 
 #[cfg(test)]
@@ -454,7 +490,7 @@ mod tests {
     #[test]
     fn keys_match_exactly_when_fields_do() {
         let spec = spec();
-        let lists: [(&str, &[u8]); 9] = [
+        let lists: [(&str, &[u8]); 12] = [
             ("socket", b"AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, 0x4"),
             (
                 "socket",
@@ -466,6 +502,9 @@ mod tests {
             ("openat", b"AT_FDCWD /, 0x7f00 /proc/1/stat, O_RDONLY, 0o0"),
             ("openat", b"AT_FDCWD /, 0x7f00 /proc/2/stat, O_RDONLY, 0o0"),
             ("openat", b"AT_FDCWD /, 0x7f00 /etc/passwd, O_RDONLY, 0o0"),
+            ("openat", b"AT_FDCWD /, 0x7f00 /proc/#/stat, O_RDONLY, 0o0"),
+            ("openat", b"AT_FDCWD /, 0x7f00 /proc/1/stat/, O_RDONLY, 0o0"),
+            ("openat", b"AT_FDCWD /, 0x7f00 /proc, O_RDONLY, 0o0"),
             (
                 "openat",
                 b"AT_FDCWD /, 0x7f00 (error decoding path), 0x0, 0o0",
@@ -488,13 +527,19 @@ mod tests {
 
     #[test]
     fn folds_like_the_tracer() {
-        assert_eq!(
-            keep_path("/proc/self/fd/12").as_deref(),
-            Some("/proc/self/fd/#")
-        );
-        assert_eq!(keep_path("/dev/nvidia0").as_deref(), Some("/dev/nvidia0"));
-        assert_eq!(keep_path("/sys").as_deref(), Some("/sys"));
-        assert_eq!(keep_path("/system/x"), None);
-        assert_eq!(keep_path("/tmp/1"), None);
+        let spec = spec();
+        let path = |path: &str| {
+            let args = format!("AT_FDCWD /, 0x7f00 {path}, O_RDONLY, 0o0");
+            let got = spec.read("openat", args.as_bytes()).unwrap();
+            assert!(got.incomplete.is_empty());
+            got.fields.get("path").cloned()
+        };
+        let kept = |p: &str| Some(FieldValue::Str(p.to_owned()));
+        assert_eq!(path("/proc/self/fd/12"), kept("/proc/self/fd/#"));
+        assert_eq!(path("/proc/4242/task/##/stat"), kept("/proc/#/task/#/stat"));
+        assert_eq!(path("/dev/nvidia0"), kept("/dev/nvidia0"));
+        assert_eq!(path("/sys"), kept("/sys"));
+        assert_eq!(path("/system/x"), None);
+        assert_eq!(path("/tmp/1"), None);
     }
 }
