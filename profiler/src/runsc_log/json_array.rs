@@ -26,6 +26,38 @@ pub enum Entry<'a> {
     NotAnObject(u64),
 }
 
+/// Where the reader is in JSON text: inside a string or not, and how deeply nested.
+#[derive(Default)]
+struct Nesting {
+    depth: u32,
+    in_string: bool,
+    escaped: bool,
+}
+
+impl Nesting {
+    /// Steps over `b`. Outside a string, returns it with the depth before it (a closing
+    /// bracket at depth 1 closes the outermost value); inside one, `None`.
+    fn step(&mut self, b: u8) -> Option<(u8, u32)> {
+        if self.in_string {
+            match (self.escaped, b) {
+                (true, _) => self.escaped = false,
+                (false, b'\\') => self.escaped = true,
+                (false, b'"') => self.in_string = false,
+                _ => {}
+            }
+            return None;
+        }
+        let before = self.depth;
+        match b {
+            b'"' => self.in_string = true,
+            b'{' | b'[' => self.depth += 1,
+            b'}' | b']' => self.depth = self.depth.saturating_sub(1),
+            _ => {}
+        }
+        Some((b, before))
+    }
+}
+
 /// Reads the entries of a JSON array.
 pub struct ArrayReader<R> {
     reader: R,
@@ -111,9 +143,10 @@ impl<R: BufRead> ArrayReader<R> {
         let start = self.line;
         self.entry.clear();
         self.entry.push(b'{');
-        let mut depth = 1u32;
-        let mut in_string = false;
-        let mut escaped = false;
+        let mut nesting = Nesting {
+            depth: 1,
+            ..Nesting::default()
+        };
         let mut too_long = false;
         loop {
             let buf = self.reader.fill_buf()?;
@@ -124,26 +157,9 @@ impl<R: BufRead> ArrayReader<R> {
             }
             let mut end = None;
             for (i, &b) in buf.iter().enumerate() {
-                if in_string {
-                    match (escaped, b) {
-                        (true, _) => escaped = false,
-                        (false, b'\\') => escaped = true,
-                        (false, b'"') => in_string = false,
-                        _ => {}
-                    }
-                    continue;
-                }
-                match b {
-                    b'"' => in_string = true,
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            end = Some(i + 1);
-                            break;
-                        }
-                    }
-                    _ => {}
+                if let Some((b'}' | b']', 1)) = nesting.step(b) {
+                    end = Some(i + 1);
+                    break;
                 }
             }
             let take = end.unwrap_or(buf.len());
@@ -167,9 +183,7 @@ impl<R: BufRead> ArrayReader<R> {
 
     /// Skips a non-object value up to the next top-level `,` or the closing `]`.
     fn skip_value(&mut self) -> io::Result<()> {
-        let mut in_string = false;
-        let mut escaped = false;
-        let mut depth = 0u32;
+        let mut nesting = Nesting::default();
         loop {
             let buf = self.reader.fill_buf()?;
             if buf.is_empty() {
@@ -177,26 +191,11 @@ impl<R: BufRead> ArrayReader<R> {
                 return Ok(());
             }
             for (i, &b) in buf.iter().enumerate() {
-                if in_string {
-                    match (escaped, b) {
-                        (true, _) => escaped = false,
-                        (false, b'\\') => escaped = true,
-                        (false, b'"') => in_string = false,
-                        _ => {}
-                    }
-                    continue;
-                }
-                match b {
-                    b'"' => in_string = true,
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' if depth > 0 => depth -= 1,
-                    b',' | b']' if depth == 0 => {
-                        self.done = b == b']';
-                        self.line += count_newlines(&buf[..i]);
-                        self.reader.consume(i + 1);
-                        return Ok(());
-                    }
-                    _ => {}
+                if let Some((stop @ (b',' | b']'), 0)) = nesting.step(b) {
+                    self.done = stop == b']';
+                    self.line += count_newlines(&buf[..i]);
+                    self.reader.consume(i + 1);
+                    return Ok(());
                 }
             }
             let n = buf.len();
