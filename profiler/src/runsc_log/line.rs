@@ -135,16 +135,6 @@ impl LineReader {
         content: &[u8],
         depth: u8,
     ) -> Outcome {
-        self.json_record(builder, place, content, depth)
-    }
-
-    fn json_record(
-        &mut self,
-        builder: &mut FactsBuilder<'_>,
-        place: &Place<'_>,
-        content: &[u8],
-        depth: u8,
-    ) -> Outcome {
         match envelope::parse_json(content) {
             Ok(JsonRecord::Runsc(env)) => {
                 let encoding = env.encoding.as_str();

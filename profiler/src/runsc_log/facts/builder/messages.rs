@@ -33,18 +33,7 @@ impl FactsBuilder<'_> {
                 self.signal(signal, pid, tid, text, at);
             }
             Message::Exit { status, scope } => self.exit_message(status, scope, text, at),
-            Message::FatalError => {
-                let suspects = self.sandbox_suspects(at.stream);
-                self.terminate(Termination {
-                    kind: TerminationKind::FatalError,
-                    at,
-                    application: false,
-                    detail: vec![sample(text)],
-                    suspects,
-                    self_signal: None,
-                });
-                self.open_block = self.facts.terminations.len().checked_sub(1);
-            }
+            Message::FatalError => self.runtime_failure(TerminationKind::FatalError, text, at),
             Message::Args { command } => {
                 if let (Some(command), Some(file)) = (command, self.facts.files.last_mut()) {
                     if file.command.is_none() {
