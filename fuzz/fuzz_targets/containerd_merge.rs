@@ -43,7 +43,13 @@ fuzz_target!(|data: &[u8]| {
         text: text.to_owned(),
     };
     for sandbox in SANDBOXES {
-        if let Ok(plan) = plan(sandbox, Cri::Containerd(schema), Some(&existing), None, "node") {
+        if let Ok(plan) = plan(
+            sandbox,
+            Cri::Containerd(schema),
+            Some(&existing),
+            None,
+            "node",
+        ) {
             if let Some(change) = &plan.config_change {
                 let _ = unified_diff(change);
             }

@@ -12,7 +12,6 @@ use sandprof::analysis::RunscFlags;
 use sandprof::runsc_log::capture::CaptureSpec;
 use sandprof::runsc_log::facts::FactsBuilder;
 use sandprof::runsc_log::read::read_one;
-use sandprof::runsc_log::to_profile::to_profile;
 use sandprof::runsc_log::{args, envelope, locate, message, strace, task, LogEvidence};
 use syscall_db::messages::MessageCatalogue;
 use syscall_db::{Arch, Database};
@@ -66,13 +65,6 @@ fuzz_target!(|data: &[u8]| {
     }
     let facts = builder.finish();
     let db = Database::get();
-    let inputs = vec!["fuzz.boot.txt".to_owned()];
-    let profile = to_profile(&facts, db, Arch::X86_64, inputs.clone());
-    let evidence = LogEvidence {
-        facts,
-        profile,
-        arch: Arch::X86_64,
-        inputs,
-    };
+    let evidence = LogEvidence::new(facts, db, Arch::X86_64, vec!["fuzz.boot.txt".to_owned()]);
     let _ = analyze_logs(db, &evidence, &RunscFlags::none());
 });

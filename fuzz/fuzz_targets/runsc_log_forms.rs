@@ -14,7 +14,6 @@ use sandprof::analysis::RunscFlags;
 use sandprof::runsc_log::capture::CaptureSpec;
 use sandprof::runsc_log::facts::FactsBuilder;
 use sandprof::runsc_log::read::read_one;
-use sandprof::runsc_log::to_profile::to_profile;
 use sandprof::runsc_log::LogEvidence;
 use syscall_db::{Arch, Database};
 
@@ -76,8 +75,11 @@ fn in_form(form: u8, data: &[u8]) -> Vec<u8> {
         }),
         6 => lines.for_each(|(_, l)| {
             out.extend_from_slice(
-                format!("{{\"textPayload\": \"{}\", \"timestamp\": \"t\"}}\n", json_string(l))
-                    .as_bytes(),
+                format!(
+                    "{{\"textPayload\": \"{}\", \"timestamp\": \"t\"}}\n",
+                    json_string(l)
+                )
+                .as_bytes(),
             );
         }),
         _ => {
@@ -113,13 +115,6 @@ fuzz_target!(|data: &[u8]| {
     let file = &facts.files[0];
     assert_eq!(file.recognised + file.unparsed, file.nonblank);
     let db = Database::get();
-    let inputs = vec!["fuzz.boot.txt".to_owned()];
-    let profile = to_profile(&facts, db, Arch::X86_64, inputs.clone());
-    let evidence = LogEvidence {
-        facts,
-        profile,
-        arch: Arch::X86_64,
-        inputs,
-    };
+    let evidence = LogEvidence::new(facts, db, Arch::X86_64, vec!["fuzz.boot.txt".to_owned()]);
     let _ = analyze_logs(db, &evidence, &RunscFlags::none());
 });

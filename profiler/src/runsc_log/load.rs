@@ -48,14 +48,22 @@ pub fn load(inputs: &[Input], db: &Database, arch: Option<Arch>) -> anyhow::Resu
         }
         _ => (assumed, facts),
     };
-    let names: Vec<String> = inputs.iter().map(Input::name).collect();
-    let profile = to_profile(&facts, db, arch, names.clone());
-    Ok(LogEvidence {
-        facts,
-        profile,
-        arch,
-        inputs: names,
-    })
+    let names = inputs.iter().map(Input::name).collect();
+    Ok(LogEvidence::new(facts, db, arch, names))
+}
+
+impl LogEvidence {
+    /// The evidence of `facts` read from `inputs` as `arch`, with the profile their
+    /// strace lines make.
+    pub fn new(facts: LogFacts, db: &Database, arch: Arch, inputs: Vec<String>) -> Self {
+        let profile = to_profile(&facts, db, arch, inputs.clone());
+        Self {
+            facts,
+            profile,
+            arch,
+            inputs,
+        }
+    }
 }
 
 /// The arch the logs' headers name (Go's `amd64`/`arm64`); an error if they name
