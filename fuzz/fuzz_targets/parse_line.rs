@@ -48,7 +48,7 @@ fn each_parser(line: &[u8]) {
             let _ = args::quoted(arg);
             let _ = args::sockaddr_family(arg);
         }
-        if let strace::SyscallName::Named(name) = call.name {
+        if let Some(name) = call.name.as_str() {
             let _ = spec().read(name, call.args);
         }
     }

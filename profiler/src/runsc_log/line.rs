@@ -366,7 +366,10 @@ fn plausible(builder: &FactsBuilder<'_>, line: &StraceLine<'_>) -> bool {
         && line.comm.len() <= MAX_COMM
         && line.comm.iter().all(|&b| b >= 0x20 && b != 0x7f);
     let name_ok = match line.name {
-        SyscallName::Named(name) => builder.spec().is_syscall(name),
+        SyscallName::Named(_) => line
+            .name
+            .as_str()
+            .is_some_and(|n| builder.spec().is_syscall(n)),
         SyscallName::Number(_) => true,
     };
     let ended =

@@ -24,10 +24,22 @@ pub enum Phase {
 /// The syscall's name as written.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum SyscallName<'a> {
-    /// A name from runsc's table, e.g. `openat`.
-    Named(&'a str),
+    /// A name from runsc's table, e.g. `openat`: lowercase ASCII letters, digits and
+    /// `_`, as the parsers check. Kept as bytes: a name is compared and looked up on
+    /// every line, and read as text only when first seen.
+    Named(&'a [u8]),
     /// `sys_N` or `UNKNOWN[N/0xN]`: a number runsc has no name for.
     Number(u32),
+}
+
+impl<'a> SyscallName<'a> {
+    /// The name as text; `None` for a number.
+    pub fn as_str(self) -> Option<&'a str> {
+        match self {
+            SyscallName::Named(name) => std::str::from_utf8(name).ok(),
+            SyscallName::Number(_) => None,
+        }
+    }
 }
 
 /// How an exit line says the call ended.
@@ -157,9 +169,7 @@ pub fn syscall_name_at(s: &[u8]) -> Option<(SyscallName<'_>, usize)> {
             return Some((SyscallName::Number(n), len));
         }
     }
-    // Only ASCII was accepted above.
-    let name = std::str::from_utf8(ident).ok()?;
-    Some((SyscallName::Named(name), len))
+    Some((SyscallName::Named(ident), len))
 }
 
 /// Splits `args) = result` at the last `) = `, which must be followed by a well-formed
@@ -249,7 +259,7 @@ mod tests {
             parse(b"my app E openat(AT_FDCWD /, 0x7f00 /proc/self/status, O_RDONLY, 0o0)").unwrap();
         assert_eq!(line.comm, b"my app");
         assert_eq!(line.phase, Phase::Enter);
-        assert_eq!(line.name, SyscallName::Named("openat"));
+        assert_eq!(line.name, SyscallName::Named(b"openat"));
         assert_eq!(
             line.args,
             b"AT_FDCWD /, 0x7f00 /proc/self/status, O_RDONLY, 0o0"
@@ -321,7 +331,7 @@ mod tests {
     fn task_names_that_look_like_phases() {
         let line = parse(b"X E Y E getpid()").unwrap();
         assert_eq!(line.comm, b"X E Y");
-        assert_eq!(line.name, SyscallName::Named("getpid"));
+        assert_eq!(line.name, SyscallName::Named(b"getpid"));
         assert_eq!(line.args, b"");
     }
 

@@ -182,11 +182,11 @@ impl<'s> FactsBuilder<'s> {
 
     fn enter(&mut self, ids: TaskIds, line: &StraceLine<'_>, at: Where) {
         let thread = key(at.stream, ids.tid);
-        if let (SyscallName::Named("exit_group" | "exit"), Some(pid)) = (line.name, ids.pid) {
+        if let (SyscallName::Named(b"exit_group" | b"exit"), Some(pid)) = (line.name, ids.pid) {
             // exit/exit_group never return: the entry line carries the status.
             self.tasks.in_flight.remove(&thread);
             let code = args::nth(line.args, 0).and_then(args::integer);
-            if line.name == SyscallName::Named("exit") {
+            if line.name == SyscallName::Named(b"exit") {
                 return;
             }
             let state = self.tasks.remove(key(at.stream, pid));
@@ -206,7 +206,7 @@ impl<'s> FactsBuilder<'s> {
             }
             return;
         }
-        if line.name == SyscallName::Named("write") {
+        if line.name == SyscallName::Named(b"write") {
             self.error_output(ids, line, at);
         }
         if self.tasks.in_flight.len() >= MAX_THREADS && !self.tasks.in_flight.contains_key(&thread)
@@ -254,7 +254,7 @@ impl<'s> FactsBuilder<'s> {
     fn name_id(&mut self, name: SyscallName<'_>) -> Option<u32> {
         let mut number_name = [0u8; 16];
         let bytes: &[u8] = match name {
-            SyscallName::Named(n) => n.as_bytes(),
+            SyscallName::Named(n) => n,
             SyscallName::Number(n) => {
                 use std::io::Write as _;
                 let mut cursor = std::io::Cursor::new(&mut number_name[..]);
@@ -269,10 +269,8 @@ impl<'s> FactsBuilder<'s> {
         }
         let id = intern(&mut self.names, bytes)?;
         self.name_list.push(SyscallId::from_name(name));
-        self.name_captures.push(match name {
-            SyscallName::Named(name) => self.spec.capture_of(name),
-            SyscallName::Number(_) => None,
-        });
+        self.name_captures
+            .push(name.as_str().and_then(|name| self.spec.capture_of(name)));
         Some(id)
     }
 
@@ -298,10 +296,10 @@ impl<'s> FactsBuilder<'s> {
         let index = match self.call_index.get(call_key.as_slice()) {
             Some(&i) => Some(i),
             None => {
-                let captured = match line.name {
-                    SyscallName::Named(name) => self.spec.read(name, line.args),
-                    SyscallName::Number(_) => None,
-                };
+                let captured = line
+                    .name
+                    .as_str()
+                    .and_then(|name| self.spec.read(name, line.args));
                 let (fields, incomplete) = match captured {
                     Some(c) => (c.fields, c.incomplete),
                     None => (FieldValues::new(), Vec::new()),
@@ -392,7 +390,7 @@ impl<'s> FactsBuilder<'s> {
 
     /// A successful kill, tgkill or tkill of the caller's own process (or group).
     fn note_self_signal(&mut self, ids: TaskIds, line: &StraceLine<'_>, at: Where) {
-        let SyscallName::Named(name @ ("kill" | "tgkill" | "tkill")) = line.name else {
+        let SyscallName::Named(name @ (b"kill" | b"tgkill" | b"tkill")) = line.name else {
             return;
         };
         let mut list = args::split(line.args);
@@ -402,8 +400,8 @@ impl<'s> FactsBuilder<'s> {
             None => (ids.pid, ids.tid),
         };
         let target_is_self = match name {
-            "kill" => next_int().is_some_and(|p| p == 0 || Some(p) == own_pid.map(u64::from)),
-            "tgkill" => {
+            b"kill" => next_int().is_some_and(|p| p == 0 || Some(p) == own_pid.map(u64::from)),
+            b"tgkill" => {
                 let tgid = next_int();
                 let _tid = next_int();
                 tgid.is_some_and(|p| Some(p) == own_pid.map(u64::from))
@@ -427,7 +425,7 @@ impl<'s> FactsBuilder<'s> {
         };
         if let Some(state) = self.tasks.process(key(at.stream, pid)) {
             state.signalled_itself(SelfSignal {
-                syscall: name.to_owned(),
+                syscall: String::from_utf8_lossy(name).into_owned(),
                 signal: u32::try_from(signal).unwrap_or(u32::MAX),
                 at,
             });

@@ -106,7 +106,7 @@ impl SyscallId {
     /// From a parsed name.
     pub fn from_name(name: SyscallName<'_>) -> Self {
         match name {
-            SyscallName::Named(n) => SyscallId::Named(n.to_owned()),
+            SyscallName::Named(n) => SyscallId::Named(String::from_utf8_lossy(n).into_owned()),
             SyscallName::Number(n) => SyscallId::Number(n),
         }
     }

@@ -57,7 +57,7 @@ fn syscall_name(s: &[u8]) -> Option<SyscallName<'_>> {
     if let Some(n) = s.strip_prefix(b"sys_").and_then(number) {
         return Some(SyscallName::Number(n));
     }
-    std::str::from_utf8(s).ok().map(SyscallName::Named)
+    Some(SyscallName::Named(s))
 }
 
 /// Arguments from the registers as the oldest wording printed them (protobuf text):

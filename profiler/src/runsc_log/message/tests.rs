@@ -29,7 +29,7 @@ fn unsupported_syscall_current_wording() {
     assert_eq!(
         own(b"Unsupported syscall ioctl(0x3,0x5413,0x7ffc0,0x0,0x0,0x0). It is likely that you can safely ignore this message and that this is not the cause of any error. Please, refer to https://gvisor.dev/c/linux/amd64/ioctl for more information."),
         Some(Message::UnsupportedSyscall {
-            name: SyscallName::Named("ioctl"),
+            name: SyscallName::Named(b"ioctl"),
             args: args([3, 0x5413, 0x7ffc0, 0, 0, 0], 6),
         })
     );
@@ -47,7 +47,7 @@ fn unsupported_syscall_cut_short_or_unnamed_as_cloud_run_shows_it() {
     assert_eq!(
         own("Container Sandbox: Unsupported syscall setsockopt(0x12e,0x1,0xd,…".as_bytes()),
         Some(Message::UnsupportedSyscall {
-            name: SyscallName::Named("setsockopt"),
+            name: SyscallName::Named(b"setsockopt"),
             args: args([0x12e, 1, 0xd, 0, 0, 0], 3),
         })
     );
@@ -66,21 +66,21 @@ fn unsupported_syscall_legacy_wording() {
     assert_eq!(
         own(b"Unsupported syscall: prctl, regs: arch:<amd64:<rax:18446744073709551578 rdi:38 rsi:1 orig_rax:157 rip:4198400 > > "),
         Some(Message::UnsupportedSyscall {
-            name: SyscallName::Named("prctl"),
+            name: SyscallName::Named(b"prctl"),
             args: args([38, 1, 0, 0, 0, 0], 6),
         })
     );
     assert_eq!(
         own(b"Unsupported syscall: keyctl, regs: arch:<arm64:<regs:1 regs:0 regs:7 regs:0 regs:0 regs:0 regs:9 pc:1 > > "),
         Some(Message::UnsupportedSyscall {
-            name: SyscallName::Named("keyctl"),
+            name: SyscallName::Named(b"keyctl"),
             args: args([1, 0, 7, 0, 0, 0], 6),
         })
     );
     assert_eq!(
         own(b"Unsupported syscall: bpf, regs: <nil>"),
         Some(Message::UnsupportedSyscall {
-            name: SyscallName::Named("bpf"),
+            name: SyscallName::Named(b"bpf"),
             args: ShownArgs::default(),
         })
     );
