@@ -108,11 +108,12 @@ pub fn render(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<(
 
 /// `observed` adds what a trial showed about each finding (`sandprof try`).
 fn findings_table(findings: &[&Finding], observed: bool) -> String {
-    let mut builder = Builder::with_capacity(findings.len() + 1, 7);
     let mut header = vec!["Runtime", "Category", "Finding", "Calls", "First", "Fix"];
     if observed {
         header.push("Observed");
     }
+    // The builder pads every row to the column count it is given: exactly the header's.
+    let mut builder = Builder::with_capacity(findings.len() + 1, header.len());
     builder.push_record(header);
     for finding in findings {
         let first = finding
