@@ -22,25 +22,21 @@ pub fn is_kept_path(path: &str) -> bool {
 /// counts as numeric. Components that merely contain digits (`cpu1`, `nvidia0`) stay.
 pub fn fold_numbers(path: &str) -> String {
     let mut folded = String::with_capacity(path.len());
-    for (i, component) in folded_components(path).enumerate() {
-        if i > 0 {
-            folded.push('/');
-        }
-        folded.push_str(component);
-    }
+    write_folded(path, |piece| folded.push_str(piece));
     folded
 }
 
-/// The components of `path` as [`fold_numbers`] writes them, to be joined with `/`
-/// (for callers that write the folded path somewhere without allocating a string).
-pub fn folded_components(path: &str) -> impl Iterator<Item = &str> {
-    path.split('/').map(|c| {
-        if !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit() || b == b'#') {
-            "#"
-        } else {
-            c
+/// Hands `write` the folded path of [`fold_numbers`] piece by piece, for callers that
+/// write it somewhere without allocating a string.
+pub fn write_folded(path: &str, mut write: impl FnMut(&str)) {
+    for (i, component) in path.split('/').enumerate() {
+        if i > 0 {
+            write("/");
         }
-    })
+        let numeric =
+            !component.is_empty() && component.bytes().all(|b| b.is_ascii_digit() || b == b'#');
+        write(if numeric { "#" } else { component });
+    }
 }
 
 /// The path as recorded: folded, when it is under a kept prefix; `None` otherwise.

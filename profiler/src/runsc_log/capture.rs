@@ -230,12 +230,9 @@ impl CaptureSpec {
                 key.push(2);
                 let len_at = key.len();
                 key.extend_from_slice(&[0; 8]);
-                for (i, component) in syscall_db::paths::folded_components(path).enumerate() {
-                    if i > 0 {
-                        key.push(b'/');
-                    }
-                    key.extend_from_slice(component.as_bytes());
-                }
+                syscall_db::paths::write_folded(path, |piece| {
+                    key.extend_from_slice(piece.as_bytes());
+                });
                 let len = (key.len() - len_at - 8) as u64;
                 key[len_at..len_at + 8].copy_from_slice(&len.to_le_bytes());
             }
