@@ -51,7 +51,7 @@ impl Context<'_> {
         let kernel_path = s
             .path
             .as_deref()
-            .is_some_and(|p| syscall_db::paths::kept_path(p).is_some());
+            .is_some_and(syscall_db::paths::is_kept_path);
         let ordinary = errno.is_some_and(|e| !is_refusal(e)) && !kernel_path;
         if ordinary && s.named_in_output.is_none() {
             return None;

@@ -354,9 +354,8 @@ impl<'s> FactsBuilder<'s> {
         // Paths are written `0x7f… /path`: only then split the arguments to find one.
         let path = memchr::memmem::find(line.args, b" /")
             .and_then(|_| args::split(line.args).find_map(args::user_path));
-        let kernel_path = path.is_some_and(|p| {
-            std::str::from_utf8(p).is_ok_and(|p| syscall_db::paths::kept_path(p).is_some())
-        });
+        let kernel_path =
+            path.is_some_and(|p| std::str::from_utf8(p).is_ok_and(syscall_db::paths::is_kept_path));
         let refusal = is_refusal(errno);
         match self.tasks.process(process) {
             Some(state) => {
