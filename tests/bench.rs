@@ -1,6 +1,13 @@
 //! `sandprof bench` end to end, as root with the real runc and runsc: a `--quick` run
 //! whose figures hold the relations any sandbox must show, whose file feeds the
 //! RuntimeClass, and which leaves nothing behind; and the errors a user meets.
+//!
+//! A test target of its own (see Cargo.toml): the run's fairness check compares CPU-bound
+//! work under both runtimes, which only holds when no other test loads the cores.
+
+// The bench uses a few of the helpers the integration target shares.
+#[allow(dead_code)]
+mod support;
 
 use crate::support::{leftovers, privileged, sandprof, scratch, tool};
 

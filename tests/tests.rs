@@ -34,6 +34,5 @@ mod r#try;
 // observed and predicted verdicts asserted exactly.
 mod corpus;
 
-// sandprof bench: a --quick run under runc and runsc with the relations any sandbox
-// shows, its file feeding the RuntimeClass, and the errors a user meets.
-mod bench;
+// sandprof bench is its own test target (bench.rs): it measures the machine, so it runs
+// when no other test does.
