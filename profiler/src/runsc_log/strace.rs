@@ -142,6 +142,11 @@ const NAME_BYTE: [bool; 256] = {
     table
 };
 
+/// Whether `s` is a whole syscall name as runsc's table writes them.
+pub fn is_name(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(|&b| NAME_BYTE[usize::from(b)])
+}
+
 /// Reads `name(` at the start of `s` (`name` also `sys_N` or `UNKNOWN[N/0xN]`);
 /// returns the name and the offset of `(`.
 pub fn syscall_name_at(s: &[u8]) -> Option<(SyscallName<'_>, usize)> {

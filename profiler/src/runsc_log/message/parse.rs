@@ -1,7 +1,7 @@
 //! Parsers for the wordings of the messages [`super::classify`] recognises itself.
 
 use super::{ExitStatus, Message, ShownArgs};
-use crate::runsc_log::strace::{hex, syscall_name_at, SyscallName};
+use crate::runsc_log::strace::{hex, is_name, syscall_name_at, SyscallName};
 use crate::runsc_log::task::number;
 
 /// Both wordings of the unimplemented-syscall event.
@@ -47,11 +47,7 @@ fn syscall_name(s: &[u8]) -> Option<SyscallName<'_>> {
             _ => None,
         };
     }
-    if s.is_empty()
-        || !s
-            .iter()
-            .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-    {
+    if !is_name(s) {
         return None;
     }
     if let Some(n) = s.strip_prefix(b"sys_").and_then(number) {
