@@ -30,7 +30,6 @@ fn quick_bench_under_runc_and_runsc() {
     if !ready("quick_bench_under_runc_and_runsc") {
         return;
     }
-    let _serial = crate::support::serial();
     let before = leftovers("sandprof-bench-");
     let dir = scratch();
     let file = dir.path().join("bench.json");
